@@ -1,0 +1,5 @@
+namespace TwoPC.Participant;
+
+internal static class Placeholder
+{
+}

@@ -1,0 +1,1 @@
+namespace TwoPC.Durability.Tests;
