@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace TwoPC.Coordinator.Diagnostics;
+
+/// <summary>Source-generated log messages; the transaction id is always the structured field <c>TransactionId</c>.</summary>
+internal static partial class CoordinatorLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Transaction {TransactionId} decided {Decision}: {Reason}", EventName = "Decided")]
+    public static partial void Decided(ILogger logger, string transactionId, string decision, string? reason);
+
+    [LoggerMessage(2, LogLevel.Warning, "Transaction {TransactionId}: decision write failed ambiguously; resolving from the log", EventName = "DecisionInDoubt")]
+    public static partial void DecisionInDoubt(ILogger logger, string transactionId, Exception error);
+
+    [LoggerMessage(3, LogLevel.Information, "Transaction {TransactionId}: in-doubt decision resolved as {Decision}", EventName = "InDoubtResolved")]
+    public static partial void InDoubtResolved(ILogger logger, string transactionId, string decision);
+
+    [LoggerMessage(4, LogLevel.Debug, "Transaction {TransactionId}: branch {BranchId} phase 2 attempt {Attempt} failed: {Error}", EventName = "Phase2Retry")]
+    public static partial void Phase2Retry(ILogger logger, string transactionId, int branchId, int attempt, string error);
+
+    [LoggerMessage(5, LogLevel.Information, "Recovery: {Count} unfinished transactions loaded from the log", EventName = "RecoveryLoaded")]
+    public static partial void RecoveryLoaded(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Information, "Transaction {TransactionId} timed out undecided; aborting", EventName = "TimedOut")]
+    public static partial void TimedOut(ILogger logger, string transactionId);
+
+    [LoggerMessage(7, LogLevel.Error, "Transaction {TransactionId}: background work failed", EventName = "DriverFailed")]
+    public static partial void DriverFailed(ILogger logger, string transactionId, Exception error);
+
+    [LoggerMessage(8, LogLevel.Warning, "Transaction {TransactionId}: lazy log write failed (recovery will redo the work)", EventName = "LazyWriteFailed")]
+    public static partial void LazyWriteFailed(ILogger logger, string transactionId, Exception error);
+
+    [LoggerMessage(9, LogLevel.Information, "Forgot {Count} finished transactions", EventName = "Forgot")]
+    public static partial void Forgot(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Debug, "Transaction {TransactionId}: saga step {Step} {Event}: {Detail}", EventName = "SagaStep")]
+    public static partial void SagaStep(ILogger logger, string transactionId, string step, string @event, string? detail);
+}

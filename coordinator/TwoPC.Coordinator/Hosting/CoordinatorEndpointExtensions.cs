@@ -1,0 +1,16 @@
+using TwoPC.Coordinator.Services;
+
+// Extensions live in ASP.NET Core's routing namespace, next to MapGrpcService.
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the coordinator's gRPC services.</summary>
+public static class CoordinatorEndpointExtensions
+{
+    /// <summary>Maps the Coordinator and Diagnostics gRPC services.</summary>
+    public static IEndpointRouteBuilder MapTwoPcCoordinator(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<CoordinatorGrpcService>();
+        endpoints.MapGrpcService<DiagnosticsGrpcService>();
+        return endpoints;
+    }
+}

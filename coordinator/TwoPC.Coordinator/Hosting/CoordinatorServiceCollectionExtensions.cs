@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using TwoPC.Coordinator.Diagnostics;
+using TwoPC.Coordinator.Hosting;
+using TwoPC.Coordinator.Participants;
+using TwoPC.Coordinator.Protocols;
+using TwoPC.Coordinator.Protocols.TwoPhase;
+using TwoPC.Coordinator.Recovery;
+using TwoPC.Coordinator.Services;
+using TwoPC.Coordinator.Storage;
+using TwoPC.Coordinator.Storage.LiteDb;
+using TwoPC.Coordinator.Transactions;
+using TwoPC.Durability;
+
+// Extensions live in the DI namespace, like grpc-dotnet's AddGrpc.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the TwoPC coordinator.</summary>
+public static class CoordinatorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the coordinator engine, the LiteDB decision log (unless another <see cref="ITransactionLog"/> is
+    /// registered first), recovery, the timeout sweeper and the gRPC services. Map them with
+    /// <c>app.MapTwoPcCoordinator()</c>. Options are validated on start.
+    /// </summary>
+    public static ITwoPcCoordinatorBuilder AddTwoPcCoordinator(this IServiceCollection services, Action<CoordinatorOptions>? configure = null)
+    {
+        var options = services.AddOptions<CoordinatorOptions>().ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null) options.Configure(configure);
+
+        services.AddGrpc(o => o.Interceptors.Add<ErrorMappingInterceptor>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DurabilityMetrics>();
+        services.TryAddSingleton<CoordinatorMetrics>();
+        services.TryAddSingleton<IFileFlusher, FdatasyncFileFlusher>();
+        services.TryAddSingleton<ITransactionLog>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
+            return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize },
+                sp.GetRequiredService<IFileFlusher>(), sp.GetRequiredService<DurabilityMetrics>());
+        });
+        services.TryAddSingleton<TransactionTable>();
+        services.TryAddSingleton<ParticipantChannelPool>();
+        services.TryAddSingleton<IParticipantClient, GrpcParticipantClient>();
+        services.TryAddSingleton<EngineServices>();
+        services.TryAddSingleton<TwoPhaseCommitProcessor>();
+        services.AddSingleton<ITransactionProcessor>(sp => sp.GetRequiredService<TwoPhaseCommitProcessor>());
+        services.TryAddSingleton<TransactionManager>();
+        services.AddHostedService<RecoveryHostedService>();
+        services.AddHostedService<TimeoutSweeper>();
+        return new TwoPcCoordinatorBuilder(services);
+    }
+}

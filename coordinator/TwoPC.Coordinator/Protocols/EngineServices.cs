@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TwoPC.Coordinator.Diagnostics;
+using TwoPC.Coordinator.Hosting;
+using TwoPC.Coordinator.Participants;
+using TwoPC.Coordinator.Storage;
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Coordinator.Protocols;
+
+/// <summary>What every processor needs: the log, the live table, the participants, options, clock and logger.</summary>
+public sealed class EngineServices(
+    ITransactionLog log,
+    TransactionTable table,
+    IParticipantClient participants,
+    IOptions<CoordinatorOptions> options,
+    TimeProvider time,
+    CoordinatorMetrics metrics,
+    ILogger<EngineServices> logger)
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The decision log.</summary>
+    public ITransactionLog Log { get; } = log;
+
+    /// <summary>Live transactions.</summary>
+    public TransactionTable Table { get; } = table;
+
+    /// <summary>Outbound participant calls.</summary>
+    public IParticipantClient Participants { get; } = participants;
+
+    /// <summary>Options.</summary>
+    public CoordinatorOptions Options { get; } = options.Value;
+
+    /// <summary>Clock.</summary>
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Counters.</summary>
+    public CoordinatorMetrics Metrics { get; } = metrics;
+
+    /// <summary>Logger.</summary>
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>Cancelled when the coordinator stops: background drivers end (recovery resumes them after restart).</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>Stops every background driver.</summary>
+    public void Stop() => _stopping.Cancel();
+
+    /// <summary>Now.</summary>
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>Waits <paramref name="delay"/> on the injected clock.</summary>
+    public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, Time, cancellationToken);
+
+    /// <summary>
+    /// Issues a lazy save of a copy of the record (call under the gate, so saves stay in order) and logs a failure
+    /// instead of throwing: a lost lazy write only means recovery redoes idempotent work.
+    /// </summary>
+    public Task SaveLazy(TransactionRecord record)
+    {
+        var task = Log.SaveAsync(record.Clone(), WriteDurability.Lazy, CancellationToken.None);
+        return task.ContinueWith(t =>
+        {
+            if (t.Exception is { } ex) CoordinatorLog.LazyWriteFailed(Logger, record.Id, ex.GetBaseException());
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Runs a handle's background driver, logging failures, and records it on the handle.</summary>
+    public void StartDriver(TransactionHandle handle, Func<CancellationToken, Task> driver)
+    {
+        handle.Driver = Task.Run(async () =>
+        {
+            try
+            {
+                await driver(Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                CoordinatorLog.DriverFailed(Logger, handle.Id, ex);
+            }
+        });
+    }
+
+    /// <summary>Marks a finished transaction: saves it lazily, signals waiters and drops it from memory once saved.</summary>
+    public async Task FinishAsync(TransactionHandle handle)
+    {
+        Task saved;
+        using (await handle.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            handle.Record.CompletedAt ??= Now;
+            saved = SaveLazy(handle.Record);
+        }
+
+        handle.Decided.TrySetResult();
+        handle.Finished.TrySetResult();
+        await saved.ConfigureAwait(false);
+        Table.Remove(handle);
+    }
+}

@@ -1,0 +1,248 @@
+using TwoPC.Coordinator.Diagnostics;
+using TwoPC.Coordinator.Participants;
+using TwoPC.Coordinator.Storage;
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Coordinator.Protocols.TwoPhase;
+
+public sealed partial class TwoPhaseCommitProcessor
+{
+    /// <summary>
+    /// Sends Prepare to every branch in parallel and returns as soon as one votes ABORT, or when all answered.
+    /// Calls still running after an early abort go on in the background; their votes no longer matter.
+    /// </summary>
+    private async Task<(string? AbortReason, Dictionary<int, PrepareReply> Votes)> CollectVotesAsync(string transactionId, List<BranchRecord> branches, DateTimeOffset deadline)
+    {
+        var votes = new Dictionary<int, PrepareReply>();
+        var pending = branches.Select(async b => (await PrepareWithRetryAsync(transactionId, b, onePhase: false, deadline).ConfigureAwait(false)).Reply).ToList();
+        var byTask = pending.Select((t, i) => (t, branches[i])).ToDictionary(p => (Task)p.t, p => p.Item2);
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            var reply = await done.ConfigureAwait(false);
+            var branch = byTask[done];
+            votes[branch.BranchId] = reply;
+            if (reply.Vote == Vote.Abort) return ($"branch {branch.BranchId} ({branch.Resource}) voted abort: {reply.Reason}", votes);
+        }
+
+        return (null, votes);
+    }
+
+    /// <summary>Prepare with retries until the deadline; a definitive rejection or no answer counts as ABORT.</summary>
+    private async Task<(PrepareReply Reply, bool Answered)> PrepareWithRetryAsync(string transactionId, BranchRecord branch, bool onePhase, DateTimeOffset deadline)
+    {
+        var attempt = 0;
+        string lastError = "no answer";
+        while (true)
+        {
+            attempt++;
+            var remaining = deadline - engine.Now;
+            if (remaining <= TimeSpan.Zero) return (new PrepareReply(Vote.Abort, $"no vote before the deadline ({lastError})"), false);
+            using var timeout = new CancellationTokenSource(remaining, engine.Time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, engine.Stopping);
+            try
+            {
+                return (await engine.Participants.PrepareAsync(branch, transactionId, onePhase, deadline, linked.Token).ConfigureAwait(false), true);
+            }
+            catch (ParticipantRejectedException ex)
+            {
+                return (new PrepareReply(Vote.Abort, ex.Message, onePhase ? false : null), true);
+            }
+            catch (ParticipantUnreachableException ex)
+            {
+                lastError = ex.Message;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return (new PrepareReply(Vote.Abort, $"no vote before the deadline ({lastError})"), false);
+            }
+
+            engine.Metrics.Add("prepare_retries");
+            var delay = Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay);
+            var left = deadline - engine.Now;
+            if (left <= TimeSpan.Zero) continue;
+            await engine.DelayAsync(delay < left ? delay : left, engine.Stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Applies the votes and takes the decision, unless a timeout or Abort took it first.</summary>
+    private async Task DecideAsync(TransactionHandle handle, Dictionary<int, PrepareReply> votes, string? abortReason)
+    {
+        var startPhase2 = false;
+        using (await handle.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            var record = handle.Record;
+            if (record.State != TransactionState.Preparing) return; // decided meanwhile (timeout, client Abort)
+            foreach (var branch in record.Branches)
+            {
+                if (!votes.TryGetValue(branch.BranchId, out var reply)) continue;
+                branch.Vote = reply.Vote;
+                branch.Reason = reply.Reason;
+                branch.State = reply.Vote switch
+                {
+                    Vote.Prepared => BranchState.Prepared,
+                    Vote.ReadOnly => BranchState.ReadOnly,
+                    _ => BranchState.VotedAbort,
+                };
+            }
+
+            if (abortReason is not null)
+            {
+                DecideAbortLocked(handle, abortReason);
+                return;
+            }
+
+            if (record.Branches.All(b => b.Vote == Vote.ReadOnly))
+            {
+                record.State = TransactionState.Committed;
+                record.DecidedAt = engine.Now;
+                engine.Metrics.Add("committed");
+                startPhase2 = true; // nothing to deliver; FinishAsync runs through the driver below
+            }
+            else
+            {
+                var decision = record.Clone();
+                decision.State = TransactionState.Committing;
+                decision.DecidedAt = engine.Now;
+                try
+                {
+                    // Rule 1: the commit decision is on disk before anyone hears "committed".
+                    await engine.Log.SaveAsync(decision, WriteDurability.Forced, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    handle.InDoubt = true;
+                    handle.Decided.TrySetResult();
+                    CoordinatorLog.DecisionInDoubt(engine.Logger, handle.Id, ex);
+                    engine.StartDriver(handle, ct => ResolveInDoubtAsync(handle, ct));
+                    return;
+                }
+
+                record.State = TransactionState.Committing;
+                record.DecidedAt = decision.DecidedAt;
+                engine.Metrics.Add("committed");
+                CoordinatorLog.Decided(engine.Logger, handle.Id, "commit", null);
+                startPhase2 = true;
+            }
+
+            handle.Decided.TrySetResult();
+        }
+
+        if (startPhase2) engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
+    }
+
+    /// <summary>Single branch: the participant prepares and commits in one call; no decision record is needed.</summary>
+    private async Task OnePhaseAsync(TransactionHandle handle, BranchRecord branch, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var (reply, answered) = await PrepareWithRetryAsync(handle.Id, branch, onePhase: true, deadline).ConfigureAwait(false);
+        if (!answered)
+        {
+            // No answer: the participant may have committed. Keep asking (Prepare is idempotent) in the background.
+            using (await handle.LockAsync(CancellationToken.None).ConfigureAwait(false)) handle.InDoubt = true;
+            handle.Decided.TrySetResult();
+            engine.StartDriver(handle, ct => ResolveOnePhaseAsync(handle, branch, ct));
+            throw new TransactionInDoubtException(handle.Id, "the only branch did not answer its one-phase commit; the coordinator keeps asking");
+        }
+
+        await ApplyOnePhaseAsync(handle, branch, reply).ConfigureAwait(false);
+    }
+
+    private async Task ApplyOnePhaseAsync(TransactionHandle handle, BranchRecord branch, PrepareReply reply)
+    {
+        using (await handle.LockAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            var record = handle.Record;
+            var committed = reply.OnePhaseCommitted == true;
+            branch.Vote = reply.Vote;
+            branch.Reason = reply.Reason;
+            branch.State = committed ? BranchState.Committed : BranchState.Aborted;
+            record.State = committed ? TransactionState.Committed : TransactionState.Aborted;
+            record.Reason = committed ? null : $"branch {branch.BranchId} ({branch.Resource}) voted abort: {reply.Reason}";
+            record.DecidedAt = engine.Now;
+            handle.InDoubt = false;
+            engine.Metrics.Add(committed ? "committed" : "aborted");
+        }
+
+        await engine.FinishAsync(handle).ConfigureAwait(false);
+    }
+
+    private async Task ResolveOnePhaseAsync(TransactionHandle handle, BranchRecord branch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var reply = await engine.Participants.PrepareAsync(branch, handle.Id, onePhase: true, engine.Now + engine.Options.ParticipantCallTimeout, cancellationToken).ConfigureAwait(false);
+                await ApplyOnePhaseAsync(handle, branch, reply).ConfigureAwait(false);
+                return;
+            }
+            catch (ParticipantUnreachableException)
+            {
+            }
+            catch (ParticipantRejectedException ex)
+            {
+                await ApplyOnePhaseAsync(handle, branch, new PrepareReply(Vote.Abort, ex.Message, false)).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rule 3: after an ambiguous decision write, flush and reload the log; whatever it holds is the decision.
+    /// </summary>
+    private async Task ResolveInDoubtAsync(TransactionHandle handle, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            TransactionRecord? stored;
+            try
+            {
+                await engine.Log.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stored = await engine.Log.GetAsync(handle.Id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var record = handle.Record;
+                handle.InDoubt = false;
+                if (stored is not null && stored.State.IsCommitDecided())
+                {
+                    record.State = TransactionState.Committing;
+                    record.DecidedAt = stored.DecidedAt;
+                    engine.Metrics.Add("committed");
+                    CoordinatorLog.InDoubtResolved(engine.Logger, handle.Id, "commit");
+                }
+                else
+                {
+                    CoordinatorLog.InDoubtResolved(engine.Logger, handle.Id, "abort");
+                    DecideAbortLocked(handle, "the commit decision could not be written", startDriver: false);
+                }
+            }
+
+            await ResumeAsync(handle, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+    }
+
+    /// <summary>Takes the abort decision (under the gate) and starts delivering Abort.</summary>
+    private void DecideAbortLocked(TransactionHandle handle, string reason, bool startDriver = true)
+    {
+        var record = handle.Record;
+        record.State = TransactionState.Aborting;
+        record.Reason = reason;
+        record.DecidedAt = engine.Now;
+        engine.Metrics.Add("aborted");
+        CoordinatorLog.Decided(engine.Logger, handle.Id, "abort", reason);
+        // Presumed abort: this write need not be forced; without it, the answer is abort all the same.
+        _ = engine.SaveLazy(record);
+        handle.Decided.TrySetResult();
+        if (startDriver) engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
+    }
+}

@@ -1,0 +1,45 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using TwoPC.Coordinator.Transactions;
+using TwoPC.Durability;
+
+namespace TwoPC.Coordinator.Services;
+
+/// <summary>
+/// The one place where engine errors become gRPC statuses. The trailer <c>twopc-error</c> tells clients which of
+/// the three failure kinds they got: <c>in-doubt</c>, <c>retry-later</c> or <c>invalid</c>.
+/// </summary>
+internal sealed class ErrorMappingInterceptor : Interceptor
+{
+    public const string ErrorKindTrailer = "twopc-error";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Map(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    internal static RpcException? Map(Exception ex) => ex switch
+    {
+        InvalidRequestException e => Create(StatusCode.InvalidArgument, e.Message, "invalid", e.Field),
+        TransactionNotFoundException e => Create(StatusCode.NotFound, e.Message, "not-found"),
+        TransactionStateConflictException e => Create(StatusCode.FailedPrecondition, e.Message, "conflict"),
+        TransactionInDoubtException e => Create(StatusCode.Unknown, e.Message, "in-doubt"),
+        RetryLaterException e => Create(StatusCode.Unavailable, e.Message, "retry-later"),
+        StorageAmbiguousException e => Create(StatusCode.Unknown, "storage failed; the outcome is in doubt: " + e.Message, "in-doubt"),
+        _ => null,
+    };
+
+    private static RpcException Create(StatusCode code, string message, string kind, string? field = null)
+    {
+        var trailers = new Metadata { { ErrorKindTrailer, kind } };
+        if (field is not null) trailers.Add("twopc-field", field);
+        return new RpcException(new Status(code, message), trailers, message);
+    }
+}

@@ -1,0 +1,51 @@
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Coordinator.Storage;
+
+/// <summary>How hard a write must be pushed to disk before it counts as done.</summary>
+public enum WriteDurability
+{
+    /// <summary>Applied to the store; reaches the disk with the next forced write or flush. May be lost on a crash.</summary>
+    Lazy,
+
+    /// <summary>On stable storage (fsync/fdatasync returned) before the task completes.</summary>
+    Forced,
+}
+
+/// <summary>
+/// The coordinator's decision log.
+/// <para><b>Durability contract</b> (every implementation runs <c>TransactionLogContractTests</c>):</para>
+/// <list type="number">
+/// <item>A <see cref="WriteDurability.Forced"/> save completes only once the record is on stable storage; after a
+/// crash, <see cref="GetAsync"/> returns that version or a later one.</item>
+/// <item>A <see cref="WriteDurability.Lazy"/> save may be lost on a crash until a later forced save or
+/// <see cref="FlushAsync"/> completes; it is never reordered after a later save of the same id.</item>
+/// <item>If a save or flush throws, <b>some, none or all</b> of it may be durable (think fsync failing after the
+/// write reached the page cache). The caller must not answer from memory: it must <see cref="FlushAsync"/>
+/// successfully and then reload with <see cref="GetAsync"/>.</item>
+/// <item>Saves of one id are applied in the order they were issued. Reads see every completed save.</item>
+/// </list>
+/// </summary>
+public interface ITransactionLog
+{
+    /// <summary>Inserts or replaces the record with <paramref name="record"/>'s id.</summary>
+    Task SaveAsync(TransactionRecord record, WriteDurability durability, CancellationToken cancellationToken);
+
+    /// <summary>Makes every completed save durable.</summary>
+    Task FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>The stored record, or null when none exists.</summary>
+    Task<TransactionRecord?> GetAsync(string transactionId, CancellationToken cancellationToken);
+
+    /// <summary>Every record not in a finished state (see <see cref="TransactionStateExtensions.IsFinished"/>).</summary>
+    Task<IReadOnlyList<TransactionRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records in one of <paramref name="states"/> (all when empty), ordered by id descending, starting after
+    /// <paramref name="afterId"/> (exclusive) when given.
+    /// </summary>
+    Task<IReadOnlyList<TransactionRecord>> ListAsync(IReadOnlyCollection<TransactionState> states, string? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes finished records completed before <paramref name="completedBefore"/>; returns how many.</summary>
+    Task<int> ForgetFinishedAsync(DateTimeOffset completedBefore, int limit, CancellationToken cancellationToken);
+}

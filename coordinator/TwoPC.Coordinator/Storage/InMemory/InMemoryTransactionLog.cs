@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Coordinator.Storage.InMemory;
+
+/// <summary>
+/// An <see cref="ITransactionLog"/> that models a disk in memory, for tests and the simulation: forced saves go to
+/// the "disk", lazy saves stay in a "page cache" until the next forced save or flush, and <see cref="Crash"/> drops
+/// the page cache like a power loss. Fault hooks make saves fail before or after they reach the disk.
+/// </summary>
+public sealed class InMemoryTransactionLog : ITransactionLog
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, TransactionRecord> _disk = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TransactionRecord> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>When set and returning true for a record, the save throws before anything is stored.</summary>
+    public Func<TransactionRecord, bool>? FailBeforeWrite { get; set; }
+
+    /// <summary>When set and returning true for a record, the save is stored durably and then throws (ambiguous).</summary>
+    public Func<TransactionRecord, bool>? FailAfterWrite { get; set; }
+
+    /// <summary>Number of forced saves and flushes (each one models one fsync).</summary>
+    public int Flushes { get; private set; }
+
+    /// <summary>Drops every save not yet flushed, like a power loss.</summary>
+    public void Crash()
+    {
+        lock (_gate) _cache.Clear();
+    }
+
+    /// <inheritdoc />
+    public Task SaveAsync(TransactionRecord record, WriteDurability durability, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var copy = record.Clone();
+        if (FailBeforeWrite?.Invoke(copy) == true) return Task.FromException(new IOException("injected failure before write"));
+        lock (_gate)
+        {
+            _cache[copy.Id] = copy;
+            if (durability == WriteDurability.Forced) FlushLocked();
+        }
+
+        return FailAfterWrite?.Invoke(copy) == true
+            ? Task.FromException(new IOException("injected failure after write"))
+            : Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate) FlushLocked();
+        return Task.CompletedTask;
+    }
+
+    private void FlushLocked()
+    {
+        foreach (var (id, r) in _cache) _disk[id] = r;
+        _cache.Clear();
+        Flushes++;
+    }
+
+    /// <inheritdoc />
+    public Task<TransactionRecord?> GetAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var found = _cache.TryGetValue(transactionId, out var r) || _disk.TryGetValue(transactionId, out r);
+            return Task.FromResult(found ? r!.Clone() : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TransactionRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<TransactionRecord> list = Merged().Where(r => !r.State.IsFinished()).Select(r => r.Clone()).ToList();
+            return Task.FromResult(list);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TransactionRecord>> ListAsync(IReadOnlyCollection<TransactionState> states, string? afterId, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<TransactionRecord> list = Merged()
+                .Where(r => states.Count == 0 || states.Contains(r.State))
+                .Where(r => afterId is null || string.CompareOrdinal(r.Id, afterId) < 0)
+                .OrderByDescending(r => r.Id, StringComparer.Ordinal)
+                .Take(limit)
+                .Select(r => r.Clone())
+                .ToList();
+            return Task.FromResult(list);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> ForgetFinishedAsync(DateTimeOffset completedBefore, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var ids = Merged().Where(r => r.State.IsFinished() && r.CompletedAt < completedBefore).Take(limit).Select(r => r.Id).ToList();
+            foreach (var id in ids)
+            {
+                _cache.Remove(id);
+                _disk.Remove(id);
+            }
+
+            return Task.FromResult(ids.Count);
+        }
+    }
+
+    private IEnumerable<TransactionRecord> Merged()
+    {
+        foreach (var (id, r) in _disk) yield return _cache.TryGetValue(id, out var newer) ? newer : r;
+        foreach (var (id, r) in _cache) if (!_disk.ContainsKey(id)) yield return r;
+    }
+}

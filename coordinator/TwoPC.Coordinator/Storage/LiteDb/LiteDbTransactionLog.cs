@@ -1,0 +1,87 @@
+using LiteDB;
+using TwoPC.Coordinator.Transactions;
+using TwoPC.Durability;
+
+namespace TwoPC.Coordinator.Storage.LiteDb;
+
+/// <summary>
+/// The default <see cref="ITransactionLog"/>: one embedded LiteDB file written by a
+/// <see cref="LiteDbGroupCommitter"/>, which batches concurrent saves into one LiteDB transaction and forces them
+/// with one fdatasync. See <see cref="ITransactionLog"/> for the durability contract.
+/// </summary>
+public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
+{
+    private const string Collection = "transactions";
+    private readonly LiteDbGroupCommitter _committer;
+    private readonly ILiteCollection<BsonDocument> _reads;
+
+    /// <summary>Opens or creates the log at <see cref="GroupCommitOptions.Path"/>.</summary>
+    public LiteDbTransactionLog(GroupCommitOptions options, IFileFlusher flusher, DurabilityMetrics metrics)
+    {
+        _committer = new LiteDbGroupCommitter(options, flusher, metrics);
+        _reads = _committer.Database.GetCollection(Collection);
+        _reads.EnsureIndex("finished");
+    }
+
+    /// <summary>The writer, for diagnostics.</summary>
+    public LiteDbGroupCommitter Committer => _committer;
+
+    /// <inheritdoc />
+    public Task SaveAsync(TransactionRecord record, WriteDurability durability, CancellationToken cancellationToken)
+    {
+        var doc = TransactionDocumentMapper.ToDocument(record);
+        return _committer.WriteAsync(db => db.GetCollection(Collection).Upsert(doc), durability == WriteDurability.Forced, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task FlushAsync(CancellationToken cancellationToken) => _committer.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TransactionRecord?> GetAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _reads.FindById(transactionId);
+        return Task.FromResult(doc is null ? null : TransactionDocumentMapper.FromDocument(doc));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TransactionRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<TransactionRecord> list = _reads.Find(Query.EQ("finished", false)).Select(TransactionDocumentMapper.FromDocument).ToList();
+        return Task.FromResult(list);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TransactionRecord>> ListAsync(IReadOnlyCollection<TransactionState> states, string? afterId, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var query = _reads.Query();
+        if (afterId is not null) query = query.Where(Query.LT("_id", afterId));
+        if (states.Count > 0) query = query.Where(Query.In("state", states.Select(s => new BsonValue((int)s)).ToArray()));
+        IReadOnlyList<TransactionRecord> list = query.OrderByDescending("_id").Limit(limit).ToEnumerable()
+            .Select(TransactionDocumentMapper.FromDocument)
+            .ToList();
+        return Task.FromResult(list);
+    }
+
+    /// <inheritdoc />
+    public Task<int> ForgetFinishedAsync(DateTimeOffset completedBefore, int limit, CancellationToken cancellationToken)
+    {
+        var ticks = completedBefore.UtcTicks;
+        return _committer.WriteAsync(db =>
+        {
+            var col = db.GetCollection(Collection);
+            var ids = col.Find(Query.EQ("finished", true))
+                .Where(d => d.TryGetValue("completed", out var c) && c.AsInt64 < ticks)
+                .Take(limit)
+                .Select(d => d["_id"])
+                .ToList();
+            foreach (var id in ids) col.Delete(id);
+            return ids.Count;
+        }, force: false, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _committer.Dispose();
+}

@@ -1,0 +1,48 @@
+namespace TwoPC.Coordinator.Transactions;
+
+/// <summary>
+/// A live transaction: its record plus the async gate that serialises every change to it, and signals for
+/// callers waiting on the decision or the end.
+/// </summary>
+public sealed class TransactionHandle(TransactionRecord record)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>The live record. Read and change it only while holding <see cref="LockAsync"/>.</summary>
+    public TransactionRecord Record { get; } = record;
+
+    /// <summary>Transaction id.</summary>
+    public string Id => Record.Id;
+
+    /// <summary>
+    /// The decision write failed ambiguously: until it is resolved from durable state, nobody may be told an
+    /// outcome.
+    /// </summary>
+    public bool InDoubt { get; set; }
+
+    /// <summary>A single-branch transaction committed in one round: only the participant knows the outcome.</summary>
+    public bool OnePhase { get; set; }
+
+    /// <summary>Completes when a decision (or a saga end) is known.</summary>
+    public TaskCompletionSource Decided { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when nothing is left to do (phase 2 finished, saga ended).</summary>
+    public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Background work driving the transaction (phase 2, saga), if running.</summary>
+    public Task? Driver { get; set; }
+
+    /// <summary>Takes the gate; dispose the result to release it.</summary>
+    public async ValueTask<Releaser> LockAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Releaser(_gate);
+    }
+
+    /// <summary>Releases the gate on dispose.</summary>
+    public readonly struct Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose() => gate.Release();
+    }
+}

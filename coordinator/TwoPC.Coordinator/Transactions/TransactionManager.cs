@@ -1,0 +1,217 @@
+using TwoPC.Coordinator.Protocols;
+using TwoPC.Coordinator.Protocols.TwoPhase;
+
+namespace TwoPC.Coordinator.Transactions;
+
+/// <summary>
+/// The engine's front door: validates requests, keeps the live table, and hands work to the processor of each
+/// mode. Knows nothing of gRPC; errors are <see cref="CoordinatorException"/>s.
+/// </summary>
+public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCommitProcessor twoPhase)
+{
+    /// <summary>Starts a transaction. Nothing is written: under presumed abort an unknown id means aborted.</summary>
+    public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey)
+    {
+        if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA");
+        if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
+        var limit = ValidateTimeout(timeout, "timeout");
+        if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");
+        var now = engine.Now;
+        var record = new TransactionRecord
+        {
+            Id = NewId(),
+            Mode = mode,
+            State = TransactionState.Active,
+            CreatedAt = now,
+            Deadline = now + limit,
+            IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
+        };
+        if (record.IdempotencyKey is { } key)
+        {
+            var owner = engine.Table.ClaimKey(key, record.Id);
+            if (owner != record.Id)
+            {
+                if (engine.Table.TryGet(owner, out var existing)) return existing.Record.Clone();
+                return new TransactionRecord { Id = owner, Mode = mode };
+            }
+        }
+
+        engine.Table.TryAdd(new TransactionHandle(record));
+        engine.Metrics.Add("begun");
+        return record.Clone();
+    }
+
+    /// <summary>Adds a branch to an active 2PC transaction; a retried Enlist with the same key returns the same branch.</summary>
+    public async Task<int> EnlistAsync(string transactionId, string participantAddress, string resource, byte[] payload, string? branchKey, CancellationToken cancellationToken)
+    {
+        ValidateAddress(participantAddress, "participant_address");
+        ValidateName(resource, "resource");
+        if (payload.Length > engine.Options.MaxPayloadBytes)
+            throw new InvalidRequestException("payload", $"is {payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
+        if (branchKey is { Length: > 128 }) throw new InvalidRequestException("branch_key", "must be at most 128 characters");
+        var handle = await LiveAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = handle.Record;
+            if (record.Mode != TransactionMode.TwoPhase) throw new TransactionStateConflictException($"transaction {transactionId} is a saga; branches are its steps");
+            if (!string.IsNullOrEmpty(branchKey) && record.Branches.Find(b => b.BranchKey == branchKey) is { } same) return same.BranchId;
+            if (record.State != TransactionState.Active)
+                throw new TransactionStateConflictException($"transaction {transactionId} is {record.State}; branches can only enlist while it is Active (before Commit)");
+            if (record.Deadline <= engine.Now) throw new TransactionStateConflictException($"transaction {transactionId} has passed its deadline");
+            if (record.Branches.Count >= engine.Options.MaxBranches)
+                throw new InvalidRequestException("transaction_id", $"transaction already has {record.Branches.Count} branches; the limit is {engine.Options.MaxBranches}");
+            var branch = new BranchRecord
+            {
+                BranchId = record.Branches.Count + 1,
+                ParticipantAddress = participantAddress,
+                Resource = resource,
+                Payload = payload,
+                BranchKey = string.IsNullOrEmpty(branchKey) ? null : branchKey,
+            };
+            record.Branches.Add(branch);
+            return branch.BranchId;
+        }
+    }
+
+    /// <summary>Runs 2PC and answers with the decision (a duplicate Commit answers the same).</summary>
+    public async Task<CommitResultView> CommitAsync(string transactionId, bool waitForCompletion, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(Require(transactionId), out var handle))
+        {
+            if (handle.Record.Mode != TransactionMode.TwoPhase) throw new TransactionStateConflictException($"transaction {transactionId} is a saga; it runs with RunSaga");
+            var result = await twoPhase.CommitAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
+            return new CommitResultView(result.Committed, result.Reason, result.State);
+        }
+
+        var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        if (stored.State.IsCommitDecided()) return new CommitResultView(true, null, stored.State);
+        if (stored.State.IsAbortDecided()) return new CommitResultView(false, stored.Reason, stored.State);
+        throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State} and cannot be committed");
+    }
+
+    /// <summary>Aborts an undecided transaction; FailedPrecondition when it already committed.</summary>
+    public async Task<CommitResultView> AbortAsync(string transactionId, string? reason, CancellationToken cancellationToken)
+    {
+        var why = string.IsNullOrWhiteSpace(reason) ? "aborted by the client" : "aborted by the client: " + reason;
+        if (engine.Table.TryGet(Require(transactionId), out var handle))
+        {
+            if (handle.Record.Mode != TransactionMode.TwoPhase) throw new TransactionStateConflictException($"transaction {transactionId} is a saga; it cannot be aborted, only compensated");
+            var result = await twoPhase.AbortAsync(handle, why, cancellationToken).ConfigureAwait(false);
+            return new CommitResultView(result.Committed, result.Reason, result.State);
+        }
+
+        var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        if (stored.State.IsCommitDecided()) throw new TransactionStateConflictException($"transaction {transactionId} is already committed; it cannot be aborted");
+        if (stored.State.IsAbortDecided()) return new CommitResultView(false, stored.Reason, stored.State);
+        throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State} and cannot be aborted");
+    }
+
+    /// <summary>A consistent copy of the transaction's record. NotFound when unknown.</summary>
+    public async Task<TransactionRecord> GetAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(Require(transactionId), out var handle))
+        {
+            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false)) return handle.Record.Clone();
+        }
+
+        return await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What a participant holding an in-doubt branch must do. Unknown ids answer aborted (presumed abort): a
+    /// commit is always forced to the log before anyone hears it, so a missing record cannot be a commit.
+    /// A live transaction whose decision write is itself in doubt answers "pending" — never a guess from memory.
+    /// </summary>
+    public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(Require(transactionId), out var handle))
+        {
+            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var pending = handle.InDoubt || !handle.Record.State.IsDecided() && !handle.Record.State.IsFinished();
+                return (handle.Record.Clone(), false, pending);
+            }
+        }
+
+        var stored = await engine.Log.GetAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        if (stored is not null) return (stored, false, !stored.State.IsDecided() && !stored.State.IsFinished());
+        return (new TransactionRecord { Id = transactionId, Mode = TransactionMode.TwoPhase, State = TransactionState.Aborted, Reason = "no record of this transaction: presumed abort" }, true, false);
+    }
+
+    /// <summary>A page of transactions, newest first.</summary>
+    public async Task<(IReadOnlyList<TransactionRecord> Page, string? NextToken)> ListAsync(IReadOnlyCollection<TransactionState> states, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        if (pageSize is < 0 or > 1000) throw new InvalidRequestException("page_size", "must be between 1 and 1000 (0 means 100)");
+        var size = pageSize == 0 ? 100 : pageSize;
+        if (!string.IsNullOrEmpty(pageToken) && !IsId(pageToken)) throw new InvalidRequestException("page_token", "is not a token returned by ListTransactions");
+        foreach (var s in states)
+            if (!Enum.IsDefined(s)) throw new InvalidRequestException("states", $"{(int)s} is not a transaction state");
+
+        // Live transactions first (their freshest state), then the log; merged newest first by id.
+        var after = string.IsNullOrEmpty(pageToken) ? null : pageToken;
+        var stored = await engine.Log.ListAsync(states, after, size + 1, cancellationToken).ConfigureAwait(false);
+        var merged = new SortedDictionary<string, TransactionRecord>(Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
+        foreach (var r in stored) merged[r.Id] = r;
+        foreach (var h in engine.Table.All)
+        {
+            if (after is not null && string.CompareOrdinal(h.Id, after) >= 0) continue;
+            var copy = await GetAsync(h.Id, cancellationToken).ConfigureAwait(false);
+            if (states.Count == 0 || states.Contains(copy.State)) merged[copy.Id] = copy;
+            else merged.Remove(copy.Id);
+        }
+
+        var page = merged.Values.Take(size).ToList();
+        var next = merged.Count > size ? page[^1].Id : null;
+        return (page, next);
+    }
+
+    private async Task<TransactionHandle> LiveAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(Require(transactionId), out var handle)) return handle;
+        var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State}; it no longer accepts changes");
+    }
+
+    private async Task<TransactionRecord> StoredAsync(string transactionId, CancellationToken cancellationToken) =>
+        await engine.Log.GetAsync(transactionId, cancellationToken).ConfigureAwait(false) ?? throw new TransactionNotFoundException(transactionId);
+
+    /// <summary>Transaction ids are version-7 GUIDs: unique forever and ordered by creation time.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    private static bool IsId(string value) => value.Length == 32 && Guid.TryParseExact(value, "N", out _);
+
+    private static string Require(string transactionId)
+    {
+        if (string.IsNullOrWhiteSpace(transactionId)) throw new InvalidRequestException("transaction_id", "is required");
+        if (!IsId(transactionId)) throw new InvalidRequestException("transaction_id", $"'{Truncate(transactionId)}' is not a transaction id (32 hex digits)");
+        return transactionId;
+    }
+
+    private TimeSpan ValidateTimeout(TimeSpan? timeout, string field)
+    {
+        if (timeout is null || timeout == TimeSpan.Zero) return engine.Options.DefaultTimeout;
+        if (timeout < engine.Options.MinTimeout || timeout > engine.Options.MaxTimeout)
+            throw new InvalidRequestException(field, $"{timeout} is out of range; allowed {engine.Options.MinTimeout} to {engine.Options.MaxTimeout}");
+        return timeout.Value;
+    }
+
+    /// <summary>Throws unless <paramref name="address"/> is an absolute http(s) URI.</summary>
+    public static void ValidateAddress(string address, string field)
+    {
+        if (string.IsNullOrWhiteSpace(address)) throw new InvalidRequestException(field, "is required");
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+            throw new InvalidRequestException(field, $"'{Truncate(address)}' is not an absolute http:// or https:// address");
+    }
+
+    /// <summary>Throws unless <paramref name="name"/> is a non-empty name of at most 200 characters.</summary>
+    public static void ValidateName(string name, string field)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new InvalidRequestException(field, "is required");
+        if (name.Length > 200) throw new InvalidRequestException(field, "must be at most 200 characters");
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+}
+
+/// <summary>The answer to Commit/Abort.</summary>
+public readonly record struct CommitResultView(bool Committed, string? Reason, TransactionState State);
