@@ -6,8 +6,10 @@ namespace TwoPC.Durability;
 /// <summary>
 /// The real <see cref="IFileFlusher"/>: opens the file with open(2), calls fdatasync(2), closes it.
 /// Linux keeps dirty pages per inode, so a separate descriptor flushes what LiteDB wrote through its own.
-/// When a path first appears or its inode changes (the file was re-created), the parent directory is fsync'ed
-/// too, so that the new directory entry survives a power loss.
+/// When a path is flushed for the first time, or its inode number changed (the file was re-created), the parent
+/// directory is fsync'ed too, so that the new directory entry survives a power loss. The inode check is best
+/// effort (a freed inode number can be reused at once); LiteDB 5 creates its log file once per open and only
+/// truncates it afterwards, so the first-flush rule is the one that matters.
 /// </summary>
 public sealed partial class FdatasyncFileFlusher : IFileFlusher
 {
