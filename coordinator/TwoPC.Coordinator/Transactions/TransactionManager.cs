@@ -175,15 +175,15 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     private async Task<TransactionRecord> StoredAsync(string transactionId, CancellationToken cancellationToken) =>
         await engine.Log.GetAsync(transactionId, cancellationToken).ConfigureAwait(false) ?? throw new TransactionNotFoundException(transactionId);
 
-    /// <summary>Transaction ids are version-7 GUIDs: unique forever and ordered by creation time.</summary>
-    public static string NewId() => Guid.CreateVersion7().ToString("N");
+    /// <summary>A new transaction id (see <see cref="TransactionIds"/>).</summary>
+    public static string NewId() => TransactionIds.New();
 
-    private static bool IsId(string value) => value.Length == 32 && Guid.TryParseExact(value, "N", out _);
+    private static bool IsId(string value) => TransactionIds.IsValid(value);
 
     private static string Require(string transactionId)
     {
         if (string.IsNullOrWhiteSpace(transactionId)) throw new InvalidRequestException("transaction_id", "is required");
-        if (!IsId(transactionId)) throw new InvalidRequestException("transaction_id", $"'{Truncate(transactionId)}' is not a transaction id (32 hex digits)");
+        if (!IsId(transactionId)) throw new InvalidRequestException("transaction_id", $"'{Truncate(transactionId)}' is not a transaction id (32 lower-case hex digits)");
         return transactionId;
     }
 

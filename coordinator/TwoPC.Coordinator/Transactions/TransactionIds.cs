@@ -1,0 +1,29 @@
+namespace TwoPC.Coordinator.Transactions;
+
+/// <summary>
+/// Transaction ids: 32 hex digits. The first 16 are a per-process strictly increasing value seeded from the
+/// clock (milliseconds × 65536), so ids sort by creation; the last 16 are random, so ids never collide across
+/// processes or restarts.
+/// </summary>
+public static class TransactionIds
+{
+    private static long _last;
+
+    /// <summary>A new id, greater than every id this process made before.</summary>
+    public static string New()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
+        long next;
+        long last;
+        do
+        {
+            last = Interlocked.Read(ref _last);
+            next = Math.Max(now, last + 1);
+        }
+        while (Interlocked.CompareExchange(ref _last, next, last) != last);
+        return next.ToString("x16") + Random.Shared.NextInt64().ToString("x16");
+    }
+
+    /// <summary>True for a well-formed id.</summary>
+    public static bool IsValid(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigitLower);
+}
