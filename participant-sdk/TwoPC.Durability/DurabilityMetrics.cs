@@ -7,6 +7,7 @@ public sealed class DurabilityMetrics
     private long _forcedWrites;
     private long _batches;
     private long _checkpoints;
+    private long _checkpointFailures;
 
     /// <summary>fsync/fdatasync calls made.</summary>
     public long Fsyncs => Interlocked.Read(ref _fsyncs);
@@ -28,6 +29,12 @@ public sealed class DurabilityMetrics
 
     /// <summary>Counts one batch.</summary>
     public void AddBatch() => Interlocked.Increment(ref _batches);
+
+    /// <summary>Checkpoints that failed (retried at the next batch).</summary>
+    public long CheckpointFailures => Interlocked.Read(ref _checkpointFailures);
+
+    /// <summary>Counts one failed checkpoint.</summary>
+    public void AddCheckpointFailure() => Interlocked.Increment(ref _checkpointFailures);
 
     /// <summary>Counts one checkpoint.</summary>
     public void AddCheckpoint() => Interlocked.Increment(ref _checkpoints);

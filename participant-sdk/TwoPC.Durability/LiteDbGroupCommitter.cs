@@ -7,7 +7,9 @@ namespace TwoPC.Durability;
 /// into one LiteDB transaction, commits it, and, if any write in the batch was forced, flushes the write-ahead log
 /// with one fdatasync (group commit). A forced write's task completes only after that flush returned.
 /// LiteDB 5 never flushes on commit by itself, which is why the flush is done here, through <see cref="IFileFlusher"/>.
-/// Reads go straight to <see cref="Database"/> from any thread.
+/// Reads go straight to <see cref="Database"/> from any thread. A read sees every committed write, including
+/// writes whose flush has not returned yet (or failed): never answer "durable" from a read alone — await the
+/// write, or <see cref="FlushAsync"/>, first.
 /// </summary>
 public sealed partial class LiteDbGroupCommitter : IDisposable
 {
@@ -100,7 +102,15 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             }
 
             batch.Clear();
-            MaybeCheckpoint();
+            try
+            {
+                MaybeCheckpoint();
+            }
+            catch (Exception ex) when (ex is IOException or LiteException)
+            {
+                // A failed checkpoint loses nothing: the log still holds every page; the next one retries.
+                _metrics.AddCheckpointFailure();
+            }
         }
     }
 

@@ -20,9 +20,10 @@ public sealed partial class TransactionManager
         var unfinished = await engine.Log.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
         foreach (var record in unfinished)
         {
+            if (!_processors.TryGetValue(record.Mode, out var processor))
+                throw new InvalidOperationException($"transaction {record.Id} has mode {record.Mode}, for which no processor is registered");
             var handle = new TransactionHandle(record);
             if (!engine.Table.TryAdd(handle)) continue;
-            if (!_processors.TryGetValue(record.Mode, out var processor)) continue;
             engine.StartDriver(handle, ct => processor.ResumeAsync(handle, ct));
         }
 

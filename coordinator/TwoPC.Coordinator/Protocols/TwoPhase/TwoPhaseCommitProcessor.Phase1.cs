@@ -24,12 +24,16 @@ public sealed partial class TwoPhaseCommitProcessor
             var branch = byTask[done];
             votes[branch.BranchId] = reply;
             if (reply.Vote == Vote.Abort) return ($"branch {branch.BranchId} ({branch.Resource}) voted abort: {reply.Reason}", votes);
+            if (reply.Vote == Vote.None) return ($"branch {branch.BranchId} ({branch.Resource}) gave no vote: {reply.Reason}", votes);
         }
 
         return (null, votes);
     }
 
-    /// <summary>Prepare with retries until the deadline; a definitive rejection or no answer counts as ABORT.</summary>
+    /// <summary>
+    /// Prepare with retries until the deadline. A definitive rejection counts as an ABORT vote; no answer gives
+    /// <see cref="Vote.None"/> (the branch may hold a durable yes, so it must hear Abort) and aborts as well.
+    /// </summary>
     private async Task<(PrepareReply Reply, bool Answered)> PrepareWithRetryAsync(string transactionId, BranchRecord branch, bool onePhase, DateTimeOffset deadline)
     {
         var attempt = 0;
@@ -38,7 +42,7 @@ public sealed partial class TwoPhaseCommitProcessor
         {
             attempt++;
             var remaining = deadline - engine.Now;
-            if (remaining <= TimeSpan.Zero) return (new PrepareReply(Vote.Abort, $"no vote before the deadline ({lastError})"), false);
+            if (remaining <= TimeSpan.Zero) return (new PrepareReply(Vote.None, $"no vote before the deadline ({lastError})"), false);
             using var timeout = new CancellationTokenSource(remaining, engine.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, engine.Stopping);
             try
@@ -55,7 +59,7 @@ public sealed partial class TwoPhaseCommitProcessor
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                return (new PrepareReply(Vote.Abort, $"no vote before the deadline ({lastError})"), false);
+                return (new PrepareReply(Vote.None, $"no vote before the deadline ({lastError})"), false);
             }
 
             engine.Metrics.Add("prepare_retries");

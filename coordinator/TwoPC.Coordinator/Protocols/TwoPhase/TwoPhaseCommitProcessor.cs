@@ -55,7 +55,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                 case TransactionState.Preparing:
                     goto wait;
                 default:
-                    return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
+                    goto answer;
             }
         }
 
@@ -66,6 +66,8 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
     wait:
         // A Commit is already running (a retried call): answer with its decision.
         await handle.Decided.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+    answer:
         return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
 
     run:
