@@ -1,0 +1,34 @@
+using LiteDB;
+
+namespace TwoPC.Participant.Barrier;
+
+/// <summary>Reads and writes <see cref="BarrierRow"/> documents in the <c>twopc_barrier</c> collection.</summary>
+internal static class BarrierLog
+{
+    public const string Collection = "twopc_barrier";
+
+    public static string KeyOf(string transactionId, string stepName, string operation) => transactionId + "/" + stepName + "/" + operation;
+
+    public static BarrierRow? Find(LiteDatabase database, string transactionId, string stepName, string operation)
+    {
+        var d = database.GetCollection(Collection).FindById(KeyOf(transactionId, stepName, operation));
+        return d is null
+            ? null
+            : new BarrierRow(d["tx"].AsString, d["step"].AsString, d["op"].AsString, d["result"].AsInt32, d["output"].AsBinary, d["reason"].AsString,
+                new DateTimeOffset(DateTime.SpecifyKind(d["at"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)));
+    }
+
+    /// <summary>Inserts the row; throws if it exists (the unique key is the barrier). Call only inside a committer write.</summary>
+    public static void Insert(LiteDatabase database, BarrierRow row) =>
+        database.GetCollection(Collection).Insert(new BsonDocument
+        {
+            ["_id"] = KeyOf(row.TransactionId, row.StepName, row.Operation),
+            ["tx"] = row.TransactionId,
+            ["step"] = row.StepName,
+            ["op"] = row.Operation,
+            ["result"] = row.Result,
+            ["output"] = row.Output,
+            ["reason"] = row.Reason,
+            ["at"] = row.At.UtcDateTime,
+        });
+}

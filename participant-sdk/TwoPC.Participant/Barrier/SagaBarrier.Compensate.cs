@@ -1,0 +1,42 @@
+using TwoPC.Participant.Diagnostics;
+using TwoPC.Participant.Resources;
+
+namespace TwoPC.Participant.Barrier;
+
+internal sealed partial class SagaBarrier
+{
+    /// <summary>
+    /// The compensation: answered from the barrier row when it already ran; recorded as a null compensation when the
+    /// action never ran (or failed, so there is nothing to undo); otherwise run and recorded with the handler's writes.
+    /// </summary>
+    public async ValueTask<CompensateOutcome> CompensateAsync(StepCommand command, CancellationToken cancellationToken)
+    {
+        var handler = Validate(command);
+        using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
+        if (Find(command, BarrierRow.Compensation) is { } done)
+        {
+            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "duplicate");
+            return (CompensateOutcome)done.Result;
+        }
+
+        var action = Find(command, BarrierRow.Action);
+        if (action is null || action.Result != (int)ExecuteOutcome.Succeeded)
+        {
+            var nullRow = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
+                (int)CompensateOutcome.NullCompensation, Array.Empty<byte>(), action is null ? "action never ran" : "action failed", _time.GetUtcNow());
+            await WriteAsync(db => BarrierLog.Insert(db, nullRow), "compensate", command.TransactionId, cancellationToken).ConfigureAwait(false);
+            _counters.Add(ParticipantCounters.NullCompensations);
+            ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "null compensation");
+            return CompensateOutcome.NullCompensation;
+        }
+
+        var context = new SagaStepContext(command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, action.Output);
+        await CallHandlerAsync(() => handler.CompensateAsync(context, cancellationToken).AsTask(), command, "compensate", cancellationToken).ConfigureAwait(false);
+        var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
+            (int)CompensateOutcome.Compensated, Array.Empty<byte>(), "", _time.GetUtcNow());
+        await WriteAsync(db => { context.ApplyWrites(db); BarrierLog.Insert(db, row); }, "compensate", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        _counters.Add(ParticipantCounters.Compensated);
+        return CompensateOutcome.Compensated;
+    }
+}

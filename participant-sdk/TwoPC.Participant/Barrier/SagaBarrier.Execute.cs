@@ -1,0 +1,46 @@
+using TwoPC.Participant.Diagnostics;
+using TwoPC.Participant.Resources;
+
+namespace TwoPC.Participant.Barrier;
+
+internal sealed partial class SagaBarrier
+{
+    /// <summary>
+    /// The action: refused after its compensation, answered from the barrier row when it already ran, otherwise run
+    /// and recorded together with the handler's writes.
+    /// </summary>
+    public async ValueTask<ExecuteAnswer> ExecuteAsync(StepCommand command, CancellationToken cancellationToken)
+    {
+        var handler = Validate(command);
+        using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
+        if (Find(command, BarrierRow.Compensation) is not null)
+        {
+            _counters.Add(ParticipantCounters.RejectedAfterCompensation);
+            ParticipantLog.BarrierHit(_logger, "execute", command.TransactionId, command.StepName, "rejected after compensation");
+            return new ExecuteAnswer(ExecuteOutcome.RejectedAfterCompensation, Array.Empty<byte>(), "the step was already compensated");
+        }
+
+        if (Find(command, BarrierRow.Action) is { } done)
+        {
+            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            _counters.Add(ParticipantCounters.DuplicateExecute);
+            ParticipantLog.BarrierHit(_logger, "execute", command.TransactionId, command.StepName, "duplicate");
+            return new ExecuteAnswer((ExecuteOutcome)done.Result, done.Output, done.Reason);
+        }
+
+        var context = new SagaStepContext(command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, null);
+        StepResult result = null!;
+        await CallHandlerAsync(async () => result = await handler.ExecuteAsync(context, cancellationToken).ConfigureAwait(false),
+            command, "execute", cancellationToken).ConfigureAwait(false);
+
+        var outcome = result.IsSucceeded ? ExecuteOutcome.Succeeded : ExecuteOutcome.Failed;
+        var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Action, (int)outcome, result.Output, result.Reason, _time.GetUtcNow());
+        await WriteAsync(db =>
+        {
+            if (result.IsSucceeded) context.ApplyWrites(db);
+            BarrierLog.Insert(db, row);
+        }, "execute", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        _counters.Add(ParticipantCounters.Executed);
+        return new ExecuteAnswer(outcome, row.Output, row.Reason);
+    }
+}

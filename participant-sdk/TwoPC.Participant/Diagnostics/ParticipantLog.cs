@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace TwoPC.Participant.Diagnostics;
+
+/// <summary>The participant's log messages, with stable event ids and the transaction id as a structured field.</summary>
+internal static partial class ParticipantLog
+{
+    [LoggerMessage(EventId = 100, EventName = "BranchPrepared", Level = LogLevel.Debug, Message = "Branch {TransactionId}/{BranchId} of {Resource} voted {Vote}")]
+    public static partial void BranchVoted(ILogger logger, string transactionId, int branchId, string resource, string vote);
+
+    [LoggerMessage(EventId = 101, EventName = "BranchDecided", Level = LogLevel.Debug, Message = "Branch {TransactionId}/{BranchId} is {Outcome}")]
+    public static partial void BranchDecided(ILogger logger, string transactionId, int branchId, string outcome);
+
+    [LoggerMessage(EventId = 102, EventName = "BranchTombstone", Level = LogLevel.Information, Message = "Abort before Prepare for branch {TransactionId}/{BranchId}; tombstone written")]
+    public static partial void Tombstone(ILogger logger, string transactionId, int branchId);
+
+    [LoggerMessage(EventId = 103, EventName = "ResourceFailed", Level = LogLevel.Warning, Message = "Resource {Resource} failed in {Operation} for {TransactionId}/{BranchId}")]
+    public static partial void ResourceFailed(ILogger logger, Exception exception, string resource, string operation, string transactionId, int branchId);
+
+    [LoggerMessage(EventId = 104, EventName = "StorageFailed", Level = LogLevel.Error, Message = "Storage write failed in {Operation} for {TransactionId}; the outcome is unknown until reloaded")]
+    public static partial void StorageFailed(ILogger logger, Exception exception, string operation, string transactionId);
+
+    [LoggerMessage(EventId = 200, EventName = "SagaStepFailed", Level = LogLevel.Warning, Message = "Saga handler {Handler} threw in {Operation} for {TransactionId} step {StepName}")]
+    public static partial void SagaHandlerFailed(ILogger logger, Exception exception, string handler, string operation, string transactionId, string stepName);
+
+    [LoggerMessage(EventId = 201, EventName = "SagaBarrierHit", Level = LogLevel.Debug, Message = "Barrier answered {Operation} for {TransactionId} step {StepName} with {Result}")]
+    public static partial void BarrierHit(ILogger logger, string operation, string transactionId, string stepName, string result);
+
+    [LoggerMessage(EventId = 300, EventName = "InDoubtFound", Level = LogLevel.Information, Message = "Branch {TransactionId}/{BranchId} is in doubt; asking {Coordinator}")]
+    public static partial void InDoubtFound(ILogger logger, string transactionId, int branchId, string coordinator);
+
+    [LoggerMessage(EventId = 301, EventName = "InDoubtRetry", Level = LogLevel.Information, Message = "In-doubt branch {TransactionId}/{BranchId} not resolved ({Detail}); retrying in {Delay}")]
+    public static partial void InDoubtRetry(ILogger logger, string transactionId, int branchId, string detail, TimeSpan delay);
+
+    [LoggerMessage(EventId = 302, EventName = "InDoubtResolved", Level = LogLevel.Information, Message = "In-doubt branch {TransactionId}/{BranchId} resolved: {Outcome}")]
+    public static partial void InDoubtResolved(ILogger logger, string transactionId, int branchId, string outcome);
+
+    [LoggerMessage(EventId = 303, EventName = "RecoverFailed", Level = LogLevel.Error, Message = "Resource {Resource} failed to recover branch {TransactionId}/{BranchId}")]
+    public static partial void RecoverFailed(ILogger logger, Exception exception, string resource, string transactionId, int branchId);
+}

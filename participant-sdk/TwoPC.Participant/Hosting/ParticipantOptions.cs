@@ -1,0 +1,31 @@
+namespace TwoPC.Participant.Hosting;
+
+/// <summary>Options of the participant endpoint, validated when the host starts.</summary>
+public sealed class ParticipantOptions
+{
+    /// <summary>Path of the participant's LiteDB file (prepared log, saga barrier, application data). Required.</summary>
+    public string DataPath { get; set; } = "";
+
+    /// <summary>
+    /// Coordinator asked about in-doubt branches whose prepared record carries no coordinator address. Optional.
+    /// </summary>
+    public Uri? CoordinatorAddress { get; set; }
+
+    /// <summary>This participant's own gRPC address, used by self-enlistment (<c>EnlistSelfAsync</c>). Optional.</summary>
+    public Uri? AdvertisedAddress { get; set; }
+
+    /// <summary>First delay between attempts to resolve an in-doubt branch; doubles with jitter. Default 200 ms.</summary>
+    public TimeSpan InDoubtRetryInitial { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Upper bound of the in-doubt retry delay. Default 5 s.</summary>
+    public TimeSpan InDoubtRetryMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// While running, a branch prepared for longer than this without Commit or Abort is resolved by asking the
+    /// coordinator. Default 30 s.
+    /// </summary>
+    public TimeSpan InDoubtCheckAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest Prepare / Execute / Compensate payload accepted, in bytes. Default 64 KiB.</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+}

@@ -1,5 +1,0 @@
-namespace TwoPC.Participant;
-
-internal static class Placeholder
-{
-}

@@ -1,0 +1,26 @@
+namespace TwoPC.Participant.TwoPhase;
+
+/// <summary>A Prepare call, transport-neutral.</summary>
+internal sealed record PrepareCommand(string TransactionId, int BranchId, string Resource, byte[] Payload, string CoordinatorAddress, bool OnePhase);
+
+/// <summary>A Commit or Abort call, transport-neutral.</summary>
+internal sealed record BranchCommand(string TransactionId, int BranchId, string Resource);
+
+/// <summary>The vote of a branch.</summary>
+internal enum BranchVote
+{
+    Prepared,
+    ReadOnly,
+    Abort,
+}
+
+/// <summary>A branch's final outcome.</summary>
+internal enum BranchOutcome
+{
+    None,
+    Committed,
+    Aborted,
+}
+
+/// <summary>The answer to Prepare.</summary>
+internal sealed record PrepareAnswer(BranchVote Vote, string Reason, BranchOutcome Outcome);

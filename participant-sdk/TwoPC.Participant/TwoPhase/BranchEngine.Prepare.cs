@@ -1,0 +1,89 @@
+using TwoPC.Participant.Diagnostics;
+using TwoPC.Participant.Resources;
+using TwoPC.Participant.Storage;
+
+namespace TwoPC.Participant.TwoPhase;
+
+internal sealed partial class BranchEngine
+{
+    /// <summary>
+    /// Phase 1. Forces a prepared record before answering PREPARED; a duplicate answers the first vote; a Prepare
+    /// after an Abort votes ABORT without calling the resource. With one_phase, commits in the same forced write.
+    /// </summary>
+    public async ValueTask<PrepareAnswer> PrepareAsync(PrepareCommand command, CancellationToken cancellationToken)
+    {
+        ValidateBranch(command.TransactionId, command.BranchId);
+        Validation.RequireId(command.Resource, "resource");
+        Validation.RequirePayload(command.Payload.Length, _options.MaxPayloadBytes, "payload");
+        var resource = RequireResource(command.Resource);
+
+        using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
+        var existing = Find(command.TransactionId, command.BranchId);
+        if (existing is not null)
+        {
+            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            _counters.Add(ParticipantCounters.DuplicatePrepare);
+            return AnswerFrom(existing, command.OnePhase);
+        }
+
+        var context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+        PrepareResult result = null!;
+        await CallResourceAsync(async () => result = await resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false),
+            command.Resource, "prepare", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+
+        var answer = result.Vote switch
+        {
+            PrepareVote.Prepared when command.OnePhase => await CommitOnePhaseAsync(command, context, result, resource, cancellationToken).ConfigureAwait(false),
+            PrepareVote.Prepared => await RecordVoteAsync(command, context, result, BranchStatus.Prepared, force: true, cancellationToken).ConfigureAwait(false),
+            PrepareVote.ReadOnly => await RecordVoteAsync(command, context, result, BranchStatus.ReadOnly, force: false, cancellationToken).ConfigureAwait(false),
+            _ => await RecordVoteAsync(command, context, result, BranchStatus.VotedAbort, force: false, cancellationToken).ConfigureAwait(false),
+        };
+        ParticipantLog.BranchVoted(_logger, command.TransactionId, command.BranchId, command.Resource, answer.Vote.ToString());
+        return answer;
+    }
+
+    private async Task<PrepareAnswer> RecordVoteAsync(PrepareCommand command, PrepareContext context, PrepareResult result, BranchStatus status, bool force, CancellationToken cancellationToken)
+    {
+        var record = NewRecord(command, result.State, status, result.Reason, decided: status != BranchStatus.Prepared);
+        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, "prepare", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        _counters.Add(status switch
+        {
+            BranchStatus.Prepared => ParticipantCounters.Prepared,
+            BranchStatus.ReadOnly => ParticipantCounters.ReadOnly,
+            _ => ParticipantCounters.VotedAbort,
+        });
+        return AnswerFrom(record, command.OnePhase);
+    }
+
+    private async Task<PrepareAnswer> CommitOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, CancellationToken cancellationToken)
+    {
+        var commitContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        await CallResourceAsync(() => resource.CommitAsync(commitContext, cancellationToken),
+            command.Resource, "commit", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+        var record = NewRecord(command, result.State, BranchStatus.Committed, "", decided: true);
+        await WriteAsync(db =>
+        {
+            context.ApplyWrites(db);
+            commitContext.ApplyWrites(db);
+            BranchLog.Upsert(db, record);
+        }, force: true, "prepare (one phase)", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        _counters.Add(ParticipantCounters.OnePhaseCommitted);
+        return AnswerFrom(record, onePhase: true);
+    }
+
+    private BranchRecord NewRecord(PrepareCommand command, byte[]? state, BranchStatus status, string reason, bool decided)
+    {
+        var now = _time.GetUtcNow();
+        return new BranchRecord(command.TransactionId, command.BranchId, command.Resource, command.Payload, state,
+            command.CoordinatorAddress, status, reason, Tombstone: false, now, decided ? now : null);
+    }
+
+    private static PrepareAnswer AnswerFrom(BranchRecord record, bool onePhase) => record.Status switch
+    {
+        BranchStatus.Prepared => new(BranchVote.Prepared, "", BranchOutcome.None),
+        BranchStatus.Committed => new(BranchVote.Prepared, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
+        BranchStatus.ReadOnly => new(BranchVote.ReadOnly, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
+        BranchStatus.VotedAbort => new(BranchVote.Abort, record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
+        _ => new(BranchVote.Abort, record.Tombstone ? "the branch was aborted before Prepare" : record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
+    };
+}

@@ -1,0 +1,21 @@
+namespace TwoPC.Participant.TwoPhase;
+
+/// <summary>Input checks shared by the participant operations; messages name the protobuf field.</summary>
+internal static class Validation
+{
+    public static void RequireId(string value, string field)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw ParticipantException.Invalid($"{field} is required.");
+        if (value.Length > 200) throw ParticipantException.Invalid($"{field} must be at most 200 characters.");
+    }
+
+    public static void RequireBranchId(int value)
+    {
+        if (value < 1) throw ParticipantException.Invalid("branch_id must be 1 or more.");
+    }
+
+    public static void RequirePayload(int length, int max, string field)
+    {
+        if (length > max) throw ParticipantException.Invalid($"{field} is {length} bytes; the limit is {max}.");
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using TwoPC.Participant.Client;
+using TwoPC.Participant.Hosting;
+using TwoPC.Participant.Tests.Infrastructure;
+
+namespace TwoPC.Participant.Tests.Hosting;
+
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task Start_WithoutDataPath_FailsValidation()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => ParticipantHost.StartAsync(""));
+        Assert.Contains("DataPath", error.Message);
+    }
+
+    [Fact]
+    public void Options_HaveTheDocumentedDefaults()
+    {
+        var options = new ParticipantOptions();
+        Assert.Equal(TimeSpan.FromMilliseconds(200), options.InDoubtRetryInitial);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.InDoubtRetryMax);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.InDoubtCheckAfter);
+        Assert.Equal(64 * 1024, options.MaxPayloadBytes);
+    }
+
+    [Fact]
+    public void AddTwoPcClient_RegistersOneSharedClient()
+    {
+        var services = new ServiceCollection();
+        services.AddTwoPcClient(o => o.CoordinatorAddress = new Uri("http://127.0.0.1:7000"));
+        using var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<TwoPcClient>();
+        Assert.Same(client, provider.GetRequiredService<TwoPcClient>());
+        Assert.Equal(new Uri("http://127.0.0.1:7000"), client.CoordinatorAddress);
+    }
+}

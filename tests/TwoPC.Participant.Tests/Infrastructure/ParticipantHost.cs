@@ -1,0 +1,69 @@
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using TwoPC.Durability;
+using TwoPC.Participant.Hosting;
+using TwoPC.Participant.Storage;
+using P = TwoPC.Protocol.V1;
+
+namespace TwoPC.Participant.Tests.Infrastructure;
+
+/// <summary>A participant on a real Kestrel host with a real LiteDB file, plus a raw gRPC client to it.</summary>
+internal sealed class ParticipantHost : IAsyncDisposable
+{
+    private readonly KestrelHost _host;
+    private readonly GrpcChannel _channel;
+
+    private ParticipantHost(KestrelHost host, RecordingFlusher flusher)
+    {
+        _host = host;
+        Flusher = flusher;
+        _channel = GrpcChannel.ForAddress(host.Address);
+        Client = new P.Participant.ParticipantClient(_channel);
+        Diagnostics = new P.Diagnostics.DiagnosticsClient(_channel);
+    }
+
+    public Uri Address => _host.Address;
+
+    public IServiceProvider Services => _host.Services;
+
+    public RecordingFlusher Flusher { get; }
+
+    public P.Participant.ParticipantClient Client { get; }
+
+    public P.Diagnostics.DiagnosticsClient Diagnostics { get; }
+
+    public TestResource Resource => Services.GetRequiredService<TestResource>();
+
+    public TestStepHandler Steps => Services.GetRequiredService<TestStepHandler>();
+
+    public IParticipantStore Store => Services.GetRequiredService<IParticipantStore>();
+
+    public static async Task<ParticipantHost> StartAsync(string dataPath, Action<ParticipantOptions>? configure = null, RecordingFlusher? flusher = null)
+    {
+        flusher ??= new RecordingFlusher();
+        var host = await KestrelHost.StartAsync(
+            services =>
+            {
+                services.AddSingleton<IFileFlusher>(flusher);
+                services.AddTwoPcParticipant(o =>
+                    {
+                        o.DataPath = dataPath;
+                        o.InDoubtRetryInitial = TimeSpan.FromMilliseconds(20);
+                        o.InDoubtRetryMax = TimeSpan.FromMilliseconds(200);
+                        o.InDoubtCheckAfter = TimeSpan.FromHours(1);
+                        configure?.Invoke(o);
+                    })
+                    .AddResource<TestResource>("accounts")
+                    .AddSagaStep<TestStepHandler>("reserve");
+            },
+            app => app.MapTwoPcParticipant());
+        return new ParticipantHost(host, flusher);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _host.DisposeAsync();
+    }
+}
