@@ -29,18 +29,12 @@ public sealed partial class TransactionManager
         if (amends is not null && !IsId(amends))
             throw new InvalidRequestException("amends_transaction_id", $"'{Truncate(amends)}' is not a transaction id (32 hex digits)");
 
-        // A retry must find its saga even when a participant is unreachable by now.
-        if (key is not null && engine.Table.TryGetByKey(key, out var live)) return await AnswerSagaAsync(live, wait, cancellationToken).ConfigureAwait(false);
-        if (amends is not null) await RequireSagaAsync(amends, cancellationToken).ConfigureAwait(false);
-        await Saga.CheckParticipantsAsync(steps, cancellationToken).ConfigureAwait(false);
-
-        var now = engine.Now;
         var record = new TransactionRecord
         {
             Id = NewId(),
             Mode = TransactionMode.Saga,
             State = TransactionState.SagaRunning,
-            CreatedAt = now,
+            CreatedAt = engine.Now,
             IdempotencyKey = key,
             AmendsTransactionId = amends,
             Steps = [.. steps.Select(Fresh)],
@@ -50,10 +44,26 @@ public sealed partial class TransactionManager
         _sagaCreations[record.Id] = created.Task;
         try
         {
-            if (key is not null)
+            // The key is claimed before any participant is asked: a retry finds its saga even when a participant
+            // has become unreachable since.
+            for (var round = 1; key is not null; round++)
             {
                 var owner = engine.Table.ClaimKey(key, record.Id);
-                if (owner != record.Id) return await ExistingSagaAsync(owner, wait, cancellationToken).ConfigureAwait(false);
+                if (owner == record.Id) break;
+                if (await ExistingSagaAsync(owner, wait, cancellationToken).ConfigureAwait(false) is { } existing) return existing;
+                // The owner's creation failed and gave the key up: claim it again.
+                if (round == 3) throw new RetryLaterException("a saga with this idempotency_key is being created concurrently; retry");
+            }
+
+            try
+            {
+                if (amends is not null) await RequireSagaAsync(amends, cancellationToken).ConfigureAwait(false);
+                await Saga.CheckParticipantsAsync(steps, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (key is not null)
+            {
+                engine.Table.ReleaseKey(key, record.Id);
+                throw;
             }
 
             await RecordNewSagaAsync(record, cancellationToken).ConfigureAwait(false);
@@ -105,13 +115,13 @@ public sealed partial class TransactionManager
         }
     }
 
-    /// <summary>The saga that owns an idempotency key (after its creation finished), or a retry-later.</summary>
-    private async Task<TransactionRecord> ExistingSagaAsync(string id, bool wait, CancellationToken cancellationToken)
+    /// <summary>The saga that owns an idempotency key (once its creation finished); null when its creation failed.</summary>
+    private async Task<TransactionRecord?> ExistingSagaAsync(string id, bool wait, CancellationToken cancellationToken)
     {
         if (_sagaCreations.TryGetValue(id, out var creating)) await creating.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (engine.Table.TryGet(id, out var handle)) return await AnswerSagaAsync(handle, wait, cancellationToken).ConfigureAwait(false);
-        var stored = await engine.Log.GetAsync(id, cancellationToken).ConfigureAwait(false)
-            ?? throw new RetryLaterException("a saga with this idempotency_key was being created and failed; retry");
+        var stored = await engine.Log.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (stored is null) return null;
         if (stored.Mode != TransactionMode.Saga) throw new TransactionStateConflictException($"idempotency_key already belongs to transaction {id}, which is not a saga");
         return stored;
     }
