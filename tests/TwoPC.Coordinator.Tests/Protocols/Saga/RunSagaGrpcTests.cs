@@ -76,7 +76,7 @@ public sealed class RunSagaGrpcTests(SagaGrpcFixture fixture) : IClassFixture<Sa
 
         var response = await fixture.Client.RunSagaAsync(request, deadline: Deadline);
 
-        Assert.NotEqual(SagaOutcome.Unspecified, response.Outcome);
+        Assert.Contains(response.Outcome, new[] { SagaOutcome.Running, SagaOutcome.Completed });
         var info = await PollAsync(response.TransactionId, TransactionState.SagaCompleted);
         Assert.Equal(4, info.Steps.Count);
     }
