@@ -4,6 +4,7 @@ using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
+using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Protocols.TwoPhase;
 using TwoPC.Coordinator.Recovery;
 using TwoPC.Coordinator.Services;
@@ -45,6 +46,8 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<EngineServices>();
         services.TryAddSingleton<TwoPhaseCommitProcessor>();
         services.AddSingleton<ITransactionProcessor>(sp => sp.GetRequiredService<TwoPhaseCommitProcessor>());
+        services.TryAddSingleton<SagaProcessor>();
+        services.AddSingleton<ITransactionProcessor>(sp => sp.GetRequiredService<SagaProcessor>());
         services.TryAddSingleton<TransactionManager>();
         services.AddHostedService<RecoveryHostedService>();
         services.AddHostedService<TimeoutSweeper>();

@@ -48,6 +48,13 @@ public sealed class SagaStepRecord
     /// <summary>Last error.</summary>
     public string? LastError { get; set; }
 
+    /// <summary>
+    /// The step failed without a definitive answer (retries exhausted on timeouts or lost connections): the action
+    /// may have run, so a rollback must compensate it (the participant's barrier makes that a null compensation if
+    /// it never ran, and blocks a late action).
+    /// </summary>
+    public bool OutcomeUnknown { get; set; }
+
     /// <summary>Bytes the action returned.</summary>
     public byte[] Result { get; set; } = [];
 

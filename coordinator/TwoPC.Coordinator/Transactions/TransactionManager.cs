@@ -1,4 +1,5 @@
 using TwoPC.Coordinator.Protocols;
+using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Protocols.TwoPhase;
 
 namespace TwoPC.Coordinator.Transactions;
@@ -7,7 +8,10 @@ namespace TwoPC.Coordinator.Transactions;
 /// The engine's front door: validates requests, keeps the live table, and hands work to the processor of each
 /// mode. Knows nothing of gRPC; errors are <see cref="CoordinatorException"/>s.
 /// </summary>
-public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCommitProcessor twoPhase)
+/// <param name="engine">Shared engine services.</param>
+/// <param name="twoPhase">The 2PC processor.</param>
+/// <param name="saga">The saga processor (created on demand when not given).</param>
+public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCommitProcessor twoPhase, SagaProcessor? saga = null)
 {
     /// <summary>Starts a transaction. Nothing is written: under presumed abort an unknown id means aborted.</summary>
     public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey)

@@ -35,6 +35,9 @@ public sealed class TransactionTable
     /// <summary>Claims an idempotency key for an id; returns the id that owns it.</summary>
     public string ClaimKey(string key, string id) => _byKey.GetOrAdd(key, id);
 
+    /// <summary>Gives up a key claimed by <paramref name="id"/> whose transaction was never created.</summary>
+    public void ReleaseKey(string key, string id) => _byKey.TryRemove(new KeyValuePair<string, string>(key, id));
+
     /// <summary>Forgets a finished transaction from memory (the log still has it).</summary>
     public void Remove(TransactionHandle handle)
     {

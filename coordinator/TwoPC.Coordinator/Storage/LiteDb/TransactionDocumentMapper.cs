@@ -67,6 +67,7 @@ internal static class TransactionDocumentMapper
                 };
                 if (s.CompensationPayload is not null) sd["comp"] = s.CompensationPayload;
                 if (s.LastError is not null) sd["err"] = s.LastError;
+                if (s.OutcomeUnknown) sd["unk"] = true;
                 steps.Add(sd);
             }
 
@@ -135,6 +136,7 @@ internal static class TransactionDocumentMapper
                     CompensationAttempts = s["catt"].AsInt32,
                     LastError = s.TryGetValue("err", out var err) ? err.AsString : null,
                     Result = s["out"].AsBinary,
+                    OutcomeUnknown = s.TryGetValue("unk", out var unk) && unk.AsBoolean,
                 });
             }
         }

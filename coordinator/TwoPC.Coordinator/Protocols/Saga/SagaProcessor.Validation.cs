@@ -1,0 +1,96 @@
+using TwoPC.Coordinator.Participants;
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Coordinator.Protocols.Saga;
+
+public sealed partial class SagaProcessor
+{
+    /// <summary>Largest action attempts a step may ask for.</summary>
+    public const int MaxStepAttempts = 100;
+
+    /// <summary>Largest per-attempt timeout or backoff a step may ask for.</summary>
+    public static readonly TimeSpan MaxStepDuration = TimeSpan.FromHours(1);
+
+    /// <summary>How long validation waits for a participant's Describe.</summary>
+    public static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Checks a saga definition without any I/O; throws <see cref="InvalidRequestException"/>.</summary>
+    public void Validate(IReadOnlyList<SagaStepRecord> steps)
+    {
+        if (steps.Count == 0) throw new InvalidRequestException("steps", "a saga needs at least one step");
+        if (steps.Count > engine.Options.MaxBranches)
+            throw new InvalidRequestException("steps", $"the saga has {steps.Count} steps; the limit is {engine.Options.MaxBranches}");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var s = steps[i];
+            var at = $"steps[{i}]";
+            TransactionManager.ValidateName(s.Name, at + ".name");
+            if (!names.Add(s.Name)) throw new InvalidRequestException(at + ".name", $"duplicate step name '{s.Name}'; step names must be unique in a saga");
+            TransactionManager.ValidateAddress(s.ParticipantAddress, at + ".participant_address");
+            TransactionManager.ValidateName(s.Resource, at + ".resource");
+            if (s.Group < 0) throw new InvalidRequestException(at + ".group", $"step '{s.Name}': group must not be negative");
+            if (!s.Optional && s.CompensationPayload is null)
+                throw new InvalidRequestException(at + ".compensation_payload", $"step '{s.Name}' is required but has no compensation; only optional steps may omit it");
+            CheckPayload(s.ActionPayload, at + ".action_payload");
+            if (s.CompensationPayload is { } comp) CheckPayload(comp, at + ".compensation_payload");
+            if (s.MaxAttempts is < 1 or > MaxStepAttempts)
+                throw new InvalidRequestException(at + ".retry.max_attempts", $"step '{s.Name}': must be between 0 (default) and {MaxStepAttempts}");
+            CheckDuration(s.InitialBackoff, at + ".retry.initial_backoff");
+            CheckDuration(s.MaxBackoff, at + ".retry.max_backoff");
+            CheckDuration(s.Timeout, at + ".timeout");
+        }
+    }
+
+    private void CheckPayload(byte[] payload, string field)
+    {
+        if (payload.Length > engine.Options.MaxPayloadBytes)
+            throw new InvalidRequestException(field, $"is {payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
+    }
+
+    private static void CheckDuration(TimeSpan value, string field)
+    {
+        if (value <= TimeSpan.Zero) throw new InvalidRequestException(field, "must be positive");
+        if (value > MaxStepDuration) throw new InvalidRequestException(field, $"{value} is too large; the limit is {MaxStepDuration}");
+    }
+
+    /// <summary>
+    /// Asks every distinct participant (in parallel, with a short deadline) which saga steps it hosts, and rejects
+    /// the saga unless each step's handler is there. Nothing runs on a saga whose participant cannot be reached.
+    /// </summary>
+    public async Task CheckParticipantsAsync(IReadOnlyList<SagaStepRecord> steps, CancellationToken cancellationToken)
+    {
+        var addresses = steps.Select(s => s.ParticipantAddress).Distinct(StringComparer.Ordinal).ToList();
+        var described = await Task.WhenAll(addresses.Select(a => DescribeAsync(a, cancellationToken))).ConfigureAwait(false);
+        var hosted = addresses.Zip(described).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var s = steps[i];
+            if (!hosted[s.ParticipantAddress].Contains(s.Resource))
+                throw new InvalidRequestException($"steps[{i}].resource", $"step '{s.Name}': the participant at {s.ParticipantAddress} hosts no saga step handler '{s.Resource}'");
+        }
+    }
+
+    private async Task<HashSet<string>> DescribeAsync(string address, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(DescribeTimeout, engine.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            var (_, sagaSteps) = await engine.Participants.DescribeAsync(address, linked.Token).ConfigureAwait(false);
+            return new HashSet<string>(sagaSteps, StringComparer.Ordinal);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidRequestException("steps", $"participant at {address} did not answer Describe within {DescribeTimeout}");
+        }
+        catch (ParticipantUnreachableException ex)
+        {
+            throw new InvalidRequestException("steps", $"participant at {address} did not answer Describe: {ex.Message}");
+        }
+        catch (ParticipantRejectedException ex)
+        {
+            throw new InvalidRequestException("steps", $"participant at {address} rejected Describe: {ex.Message}");
+        }
+    }
+}
