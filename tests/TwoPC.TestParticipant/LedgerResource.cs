@@ -1,0 +1,53 @@
+using TwoPC.Participant.Resources;
+
+namespace TwoPC.TestParticipant;
+
+/// <summary>
+/// 2PC resource "ledger": payload "account:delta". Prepare locks the account and checks the balance; Commit
+/// applies the delta. Flags: "hang-commit" blocks Commit forever (so a test can kill the process while the
+/// branch is durably prepared).
+/// </summary>
+public sealed class LedgerResource(Ledger ledger) : ITransactionalResource
+{
+    public ValueTask<PrepareResult> PrepareAsync(PrepareContext context, CancellationToken cancellationToken)
+    {
+        var (account, delta, _) = Ledger.Parse(context.Payload);
+        if (!ledger.TryLock(account, context.TransactionId)) return ValueTask.FromResult(PrepareResult.Abort($"account {account} is locked by another transaction"));
+        if (ledger.Balance(account) + delta < 0)
+        {
+            ledger.Unlock(account, context.TransactionId);
+            return ValueTask.FromResult(PrepareResult.Abort($"insufficient funds in {account}"));
+        }
+
+        if (context.OnePhase) Apply(context, account, delta);
+        return ValueTask.FromResult(PrepareResult.Prepared());
+    }
+
+    public async ValueTask CommitAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, delta, flags) = Ledger.Parse(context.Payload);
+        if (flags.Contains("hang-commit", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, cancellationToken);
+        Apply(context, account, delta);
+    }
+
+    public ValueTask AbortAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, _, _) = Ledger.Parse(context.Payload);
+        ledger.Unlock(account, context.TransactionId);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RecoverAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, _, _) = Ledger.Parse(context.Payload);
+        ledger.TryLock(account, context.TransactionId);
+        return ValueTask.CompletedTask;
+    }
+
+    private void Apply(LocalWriteContext context, string account, long delta)
+    {
+        var doc = ledger.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw {account}");
+        context.Write(db => db.GetCollection(Ledger.Collection).Upsert(doc));
+        if (context is BranchContext branch) ledger.Unlock(account, branch.TransactionId);
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using TwoPC.TestParticipant;
+
+// A ledger participant. Arguments: --urls http://127.0.0.1:PORT --TwoPC:Participant:DataPath=FILE
+// --TwoPC:Participant:CoordinatorAddress=URI [--Ledger:InitialBalance=N].
+var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
+builder.Services.AddSingleton<Ledger>();
+builder.Services
+    .AddTwoPcParticipant(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
+    .AddResource<LedgerResource>("ledger")
+    .AddSagaStep<LedgerStep>("ledger-step");
+var app = builder.Build();
+app.MapTwoPcParticipant();
+app.Services.GetRequiredService<Ledger>();
+app.Run();
