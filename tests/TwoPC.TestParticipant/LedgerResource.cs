@@ -4,11 +4,13 @@ namespace TwoPC.TestParticipant;
 
 /// <summary>
 /// 2PC resource "ledger": payload "account:delta". Prepare locks the account and checks the balance; Commit
-/// applies the delta. Flags: "hang-commit" blocks Commit forever (so a test can kill the process while the
-/// branch is durably prepared).
+/// applies the delta. With configuration <c>Ledger:HangCommit=true</c>, Commit blocks forever, so a test can kill
+/// the process while its branch is durably prepared and the decision is known.
 /// </summary>
-public sealed class LedgerResource(Ledger ledger) : ITransactionalResource
+public sealed class LedgerResource(Ledger ledger, IConfiguration configuration) : ITransactionalResource
 {
+    private readonly bool _hangCommit = configuration.GetValue("Ledger:HangCommit", false);
+
     public ValueTask<PrepareResult> PrepareAsync(PrepareContext context, CancellationToken cancellationToken)
     {
         var (account, delta, _) = Ledger.Parse(context.Payload);
@@ -19,14 +21,13 @@ public sealed class LedgerResource(Ledger ledger) : ITransactionalResource
             return ValueTask.FromResult(PrepareResult.Abort($"insufficient funds in {account}"));
         }
 
-        if (context.OnePhase) Apply(context, account, delta);
         return ValueTask.FromResult(PrepareResult.Prepared());
     }
 
     public async ValueTask CommitAsync(BranchContext context, CancellationToken cancellationToken)
     {
-        var (account, delta, flags) = Ledger.Parse(context.Payload);
-        if (flags.Contains("hang-commit", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, cancellationToken);
+        var (account, delta, _) = Ledger.Parse(context.Payload);
+        if (_hangCommit) await Task.Delay(Timeout.Infinite, cancellationToken);
         Apply(context, account, delta);
     }
 

@@ -43,7 +43,15 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<TransactionTable>();
         services.TryAddSingleton<ParticipantChannelPool>();
         services.TryAddSingleton<IParticipantClient, GrpcParticipantClient>();
-        services.TryAddSingleton<EngineServices>();
+        services.AddOptions<FaultOptions>().BindConfiguration("TwoPC:Faults");
+        services.TryAddSingleton<IFaultInjector, ConfiguredFaultInjector>();
+        services.TryAddSingleton(sp => new EngineServices(
+            sp.GetRequiredService<ITransactionLog>(), sp.GetRequiredService<TransactionTable>(), sp.GetRequiredService<IParticipantClient>(),
+            sp.GetRequiredService<IOptions<CoordinatorOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CoordinatorMetrics>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EngineServices>>())
+        {
+            Faults = sp.GetRequiredService<IFaultInjector>(),
+        });
         services.TryAddSingleton<TwoPhaseCommitProcessor>();
         services.AddSingleton<ITransactionProcessor>(sp => sp.GetRequiredService<TwoPhaseCommitProcessor>());
         services.TryAddSingleton<SagaProcessor>();

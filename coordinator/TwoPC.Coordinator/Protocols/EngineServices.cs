@@ -41,6 +41,9 @@ public sealed class EngineServices(
     /// <summary>Logger.</summary>
     public ILogger Logger { get; } = logger;
 
+    /// <summary>Fault points (test configuration only; none by default).</summary>
+    public IFaultInjector Faults { get; init; } = NoFaults.Instance;
+
     /// <summary>Cancelled when the coordinator stops: background drivers end (recovery resumes them after restart).</summary>
     public CancellationToken Stopping => _stopping.Token;
 

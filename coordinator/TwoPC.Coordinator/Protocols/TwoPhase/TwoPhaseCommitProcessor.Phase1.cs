@@ -106,6 +106,7 @@ public sealed partial class TwoPhaseCommitProcessor
             }
             else
             {
+                await engine.Faults.HitAsync(FaultPoints.VotesIn, handle.Id, CancellationToken.None).ConfigureAwait(false);
                 var decision = record.Clone();
                 decision.State = TransactionState.Committing;
                 decision.DecidedAt = engine.Now;
@@ -123,6 +124,7 @@ public sealed partial class TwoPhaseCommitProcessor
                     return;
                 }
 
+                await engine.Faults.HitAsync(FaultPoints.DecisionDurable, handle.Id, CancellationToken.None).ConfigureAwait(false);
                 record.State = TransactionState.Committing;
                 record.DecidedAt = decision.DecidedAt;
                 engine.Metrics.Add("committed");

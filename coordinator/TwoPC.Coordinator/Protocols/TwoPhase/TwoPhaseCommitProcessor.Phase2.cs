@@ -21,6 +21,8 @@ public sealed partial class TwoPhaseCommitProcessor
                     branch.Attempts = attempt;
                 }
 
+                if (commit) await engine.Faults.HitAsync(FaultPoints.AfterFirstCommitAck, handle.Id, cancellationToken).ConfigureAwait(false);
+
                 return;
             }
             catch (Exception ex) when (ex is ParticipantUnreachableException or ParticipantRejectedException)

@@ -71,6 +71,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
         return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
 
     run:
+        await engine.Faults.HitAsync(FaultPoints.BeforePrepare, handle.Id, cancellationToken).ConfigureAwait(false);
         if (onePhase)
         {
             await OnePhaseAsync(handle, branches[0], deadline, cancellationToken).ConfigureAwait(false);
@@ -146,6 +147,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
         }
 
         await Task.WhenAll(targets.Select(b => DeliverAsync(handle, b, commit, cancellationToken))).ConfigureAwait(false);
+        await engine.Faults.HitAsync(FaultPoints.BeforeFinish, handle.Id, cancellationToken).ConfigureAwait(false);
 
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
         {

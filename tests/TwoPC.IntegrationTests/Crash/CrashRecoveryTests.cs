@@ -1,0 +1,109 @@
+using TwoPC.IntegrationTests.Support;
+using TwoPC.Participant.Client;
+
+namespace TwoPC.IntegrationTests.Crash;
+
+/// <summary>Crash tests: real processes killed with SIGKILL at named points, then restarted on the same files.</summary>
+public sealed class CrashRecoveryTests
+{
+    [Fact]
+    public async Task CoordinatorKilledAfterTheDecisionIsDurable_BeforeAnyCommit_EveryBranchCommitsAfterRestart()
+    {
+        await using var cluster = await Cluster.StartAsync(2, ["--TwoPC:Faults:Points:2pc.decision-durable=Crash"]);
+        var tx = await cluster.BeginTransferAsync("alice", 100);
+
+        await Assert.ThrowsAnyAsync<TwoPcTransactionException>(() => tx.CommitAsync());
+        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("FAULT 2pc.decision-durable", cluster.Coordinator.Output);
+
+        cluster.Coordinator.ExtraArgs.Add("--TwoPC:Faults:Points:2pc.decision-durable=None");
+        await cluster.Coordinator.StartAsync();
+        var status = await cluster.WaitForStateAsync(tx.Id, TransactionState.Committed, TimeSpan.FromSeconds(30));
+
+        Assert.All(status.Branches, b => Assert.Equal(BranchState.Committed, b.State));
+        Assert.Equal(900, cluster.KillAndReadBalances(0)["alice"]);
+        Assert.Equal(1100, cluster.KillAndReadBalances(1)["alice"]);
+    }
+
+    [Fact]
+    public async Task CoordinatorKilledBeforeTheDecision_EveryBranchAbortsAfterRestart()
+    {
+        await using var cluster = await Cluster.StartAsync(2, ["--TwoPC:Faults:Points:2pc.votes-in=Crash"]);
+        var tx = await cluster.BeginTransferAsync("bob", 100);
+
+        await Assert.ThrowsAnyAsync<TwoPcTransactionException>(() => tx.CommitAsync());
+        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        cluster.Coordinator.ExtraArgs.Add("--TwoPC:Faults:Points:2pc.votes-in=None");
+        await cluster.Coordinator.StartAsync();
+
+        // Both branches are durably prepared and hold their locks. The coordinator has no record (it never decided):
+        // the participants' in-doubt check asks, hears "aborted" (presumed abort), and releases the locks.
+        // Proof: a new transfer on the same account commits, and the balances show only that transfer.
+        await WaitUntilAsync(async () =>
+        {
+            var next = await cluster.BeginTransferAsync("bob", 1);
+            return (await next.CommitAsync(waitForCompletion: true)).IsCommitted;
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal(999, cluster.KillAndReadBalances(0)["bob"]);
+        Assert.Equal(1001, cluster.KillAndReadBalances(1)["bob"]);
+    }
+
+    [Fact]
+    public async Task ParticipantKilledWhilePrepared_LearnsTheOutcomeAfterRestart_AndApplies()
+    {
+        await using var cluster = await Cluster.StartAsync(2, participantArgs: i => i == 1 ? ["--Ledger:HangCommit=true"] : []);
+        var tx = await cluster.BeginTransferAsync("carol", 100);
+
+        // The decision is commit; participant 1 is durably prepared but its Commit hangs: kill it there.
+        Assert.True((await tx.CommitAsync()).IsCommitted);
+        await WaitUntilAsync(async () =>
+        {
+            var s = await cluster.Client.GetTransactionAsync(tx.Id);
+            return s.Branches.Single(b => b.BranchId == 1).State == BranchState.Committed;
+        }, TimeSpan.FromSeconds(10));
+        cluster.Participants[1].Kill();
+        cluster.Participants[1].ExtraArgs.Add("--Ledger:HangCommit=false");
+        await cluster.Participants[1].StartAsync();
+
+        await cluster.WaitForStateAsync(tx.Id, TransactionState.Committed, TimeSpan.FromSeconds(30));
+        Assert.Equal(900, cluster.KillAndReadBalances(0)["carol"]);
+        Assert.Equal(1100, cluster.KillAndReadBalances(1)["carol"]);
+    }
+
+    [Fact]
+    public async Task ParticipantKilledWhilePrepared_WithTheCoordinatorDownToo_BothRecoverAndCommit()
+    {
+        await using var cluster = await Cluster.StartAsync(2, participantArgs: i => i == 1 ? ["--Ledger:HangCommit=true"] : []);
+        var tx = await cluster.BeginTransferAsync("dave", 50);
+        Assert.True((await tx.CommitAsync()).IsCommitted);
+
+        cluster.Coordinator.Kill();
+        cluster.Participants[1].Kill();
+        cluster.Participants[1].ExtraArgs.Add("--Ledger:HangCommit=false");
+        await cluster.Participants[1].StartAsync();
+        await cluster.Coordinator.StartAsync();
+
+        await cluster.WaitForStateAsync(tx.Id, TransactionState.Committed, TimeSpan.FromSeconds(30));
+        Assert.Equal(950, cluster.KillAndReadBalances(0)["dave"]);
+        Assert.Equal(1050, cluster.KillAndReadBalances(1)["dave"]);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception) when (DateTime.UtcNow < until)
+            {
+            }
+
+            if (DateTime.UtcNow >= until) throw new TimeoutException("condition not met in time");
+            await Task.Delay(50);
+        }
+    }
+}
