@@ -43,7 +43,9 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<TransactionTable>();
         services.TryAddSingleton<ParticipantChannelPool>();
         services.TryAddSingleton<IParticipantClient, GrpcParticipantClient>();
-        services.AddOptions<FaultOptions>().BindConfiguration("TwoPC:Faults");
+        // Fault points come only from configuration (tests); without an IConfiguration there are none.
+        services.AddOptions<FaultOptions>().Configure<IServiceProvider>((o, sp) =>
+            sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()?.GetSection("TwoPC:Faults").Bind(o));
         services.TryAddSingleton<IFaultInjector, ConfiguredFaultInjector>();
         services.TryAddSingleton(sp => new EngineServices(
             sp.GetRequiredService<ITransactionLog>(), sp.GetRequiredService<TransactionTable>(), sp.GetRequiredService<IParticipantClient>(),

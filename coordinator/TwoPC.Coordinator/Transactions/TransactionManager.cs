@@ -89,7 +89,12 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
 
         var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
         if (stored.State.IsCommitDecided()) return new CommitResultView(true, null, stored.State);
-        if (stored.State.IsAbortDecided()) return new CommitResultView(false, stored.Reason, stored.State);
+        if (stored.State.IsAbortDecided())
+        {
+            if (!TwoPhaseCommitProcessor.WentThroughPrepare(stored)) throw TwoPhaseCommitProcessor.AbortedBeforeCommit(stored);
+            return new CommitResultView(false, stored.Reason, stored.State);
+        }
+
         throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State} and cannot be committed");
     }
 

@@ -17,10 +17,9 @@ public sealed class TimeoutTests
 
         time.Advance(TimeSpan.FromSeconds(6));
         await f.Manager.AbortExpiredAsync(CancellationToken.None);
-        var result = await f.Manager.CommitAsync(id, false, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<TransactionStateConflictException>(() => f.Manager.CommitAsync(id, false, CancellationToken.None));
 
-        Assert.False(result.Committed);
-        Assert.Contains("timed out", result.Reason);
+        Assert.Contains("timed out", error.Message);
         await f.Participants.DidNotReceiveWithAnyArgs().PrepareAsync(default!, default!, default, default, default);
     }
 

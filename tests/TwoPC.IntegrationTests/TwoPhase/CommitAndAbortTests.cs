@@ -66,8 +66,8 @@ public sealed class CommitAndAbortTests
         var outcome = await tx.AbortAsync("changed my mind");
 
         Assert.False(outcome.IsCommitted);
-        var again = await tx.CommitAsync();
-        Assert.False(again.IsCommitted);
+        var error = await Assert.ThrowsAsync<TransactionAbortedException>(() => tx.CommitAsync());
+        Assert.Contains("aborted before Commit", error.Message);
         Assert.False(cluster.KillAndReadBalances(0).ContainsKey("dave"));
     }
 
@@ -78,10 +78,9 @@ public sealed class CommitAndAbortTests
         var tx = await cluster.BeginTransferAsync("erin", 10, timeout: TimeSpan.FromMilliseconds(300));
 
         await cluster.WaitForStateAsync(tx.Id, TransactionState.Aborted, TimeSpan.FromSeconds(10));
-        var outcome = await tx.CommitAsync();
+        var error = await Assert.ThrowsAsync<TransactionAbortedException>(() => tx.CommitAsync());
 
-        Assert.False(outcome.IsCommitted);
-        Assert.Contains("timed out", outcome.Reason);
+        Assert.Contains("timed out", error.Message);
     }
 
     [Fact]

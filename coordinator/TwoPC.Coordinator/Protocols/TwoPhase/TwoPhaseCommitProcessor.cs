@@ -32,9 +32,8 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                 case TransactionState.Active:
                     if (record.Deadline <= engine.Now)
                     {
-                        var reason = "the transaction timed out before Commit";
-                        DecideAbortLocked(handle, reason);
-                        return new CommitResult(false, reason, record.State);
+                        DecideAbortLocked(handle, "the transaction timed out before Commit");
+                        throw AbortedBeforeCommit(record);
                     }
 
                     if (record.Branches.Count == 0)
@@ -55,6 +54,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                 case TransactionState.Preparing:
                     goto wait;
                 default:
+                    if (record.State.IsAbortDecided() && !WentThroughPrepare(record)) throw AbortedBeforeCommit(record);
                     goto answer;
             }
         }
@@ -158,6 +158,15 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
 
         await engine.FinishAsync(handle).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// True when phase 1 ran: a Commit then answers the decision it produced (a retried Commit gets the same answer).
+    /// Otherwise the transaction was aborted before any Commit (client Abort, timeout) and Commit is a conflict.
+    /// </summary>
+    internal static bool WentThroughPrepare(TransactionRecord record) => record.Branches.Exists(b => b.PrepareSent);
+
+    internal static TransactionStateConflictException AbortedBeforeCommit(TransactionRecord record) =>
+        new($"transaction {record.Id} was aborted before Commit ({record.Reason}); it cannot be committed");
 
     private static bool NeedsCommit(BranchRecord b) => b.Vote == Vote.Prepared && b.State != BranchState.Committed;
 
