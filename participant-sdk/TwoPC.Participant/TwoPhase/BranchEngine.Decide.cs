@@ -83,6 +83,7 @@ internal sealed partial class BranchEngine
         var decided = record with { Status = final, DecidedAt = _time.GetUtcNow() };
         await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, decided); }, force: true,
             committing ? "commit" : "abort", record.TransactionId, cancellationToken).ConfigureAwait(false);
+        if (committing) Fault("participant.commit-durable", record.TransactionId);
         _counters.Add(committing ? ParticipantCounters.Committed : ParticipantCounters.Aborted);
         ParticipantLog.BranchDecided(_logger, record.TransactionId, record.BranchId, final.ToString());
     }

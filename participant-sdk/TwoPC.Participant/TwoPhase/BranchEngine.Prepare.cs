@@ -45,7 +45,9 @@ internal sealed partial class BranchEngine
     private async Task<PrepareAnswer> RecordVoteAsync(PrepareCommand command, PrepareContext context, PrepareResult result, BranchStatus status, bool force, CancellationToken cancellationToken)
     {
         var record = NewRecord(command, result.State, status, result.Reason, decided: status != BranchStatus.Prepared);
+        if (status == BranchStatus.Prepared) Fault("participant.before-prepared-record", command.TransactionId);
         await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, "prepare", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        if (status == BranchStatus.Prepared) Fault("participant.prepared-durable", command.TransactionId);
         _counters.Add(status switch
         {
             BranchStatus.Prepared => ParticipantCounters.Prepared,

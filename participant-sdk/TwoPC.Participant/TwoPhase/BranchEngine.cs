@@ -37,6 +37,14 @@ internal sealed partial class BranchEngine
         _logger = logger;
     }
 
+    /// <summary>Crash-test fault point: kills the process with SIGKILL when configured (never by default).</summary>
+    private void Fault(string point, string transactionId)
+    {
+        if (_options.FaultPoints.Count == 0 || !_options.FaultPoints.TryGetValue(point, out var action) || action != "Crash") return;
+        Console.Error.WriteLine($"FAULT {point} crash tx={transactionId}");
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
+    }
+
     /// <summary>Reads the record of a branch (for recovery and tests).</summary>
     public BranchRecord? Find(string transactionId, int branchId) => BranchLog.Find(_store.Database, transactionId, branchId);
 

@@ -107,3 +107,104 @@ public sealed class CrashRecoveryTests
         }
     }
 }
+
+/// <summary>Every named crash point, on real processes: kill at the point, restart without the fault, check the end.</summary>
+public sealed class CrashPointTests
+{
+    [Theory]
+    [InlineData("2pc.before-prepare", false, 2)]
+    [InlineData("2pc.votes-in", false, 5)]
+    [InlineData("2pc.decision-durable", true, 5)]
+    [InlineData("2pc.after-first-commit-ack", true, 2)]
+    [InlineData("2pc.before-finish", true, 2)]
+    public async Task CoordinatorCrash_ThenRestart_FinishesEveryBranch(string point, bool commits, int participants)
+    {
+        await using var cluster = await Cluster.StartAsync(participants, [$"--TwoPC:Faults:Points:{point}=Crash"]);
+        var tx = await cluster.BeginTransferAsync("acct", 10);
+
+        try
+        {
+            await tx.CommitAsync(waitForCompletion: true);
+        }
+        catch (TwoPC.Participant.Client.TwoPcTransactionException)
+        {
+            // The reply was lost with the process: expected at every point.
+        }
+
+        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        cluster.Coordinator.ExtraArgs.Add($"--TwoPC:Faults:Points:{point}=None");
+        await cluster.Coordinator.StartAsync();
+
+        var expected = commits ? 990 : 1000;
+        await AssertBalancesEventuallyAsync(cluster, expected, participants);
+    }
+
+    [Fact]
+    public async Task CoordinatorCrashesAgainDuringRecovery_ThenFinishes()
+    {
+        await using var cluster = await Cluster.StartAsync(2, ["--TwoPC:Faults:Points:2pc.after-first-commit-ack=Crash"]);
+        var tx = await cluster.BeginTransferAsync("acct", 10);
+        await Assert.ThrowsAnyAsync<TwoPC.Participant.Client.TwoPcTransactionException>(() => tx.CommitAsync(waitForCompletion: true));
+        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(15));
+
+        // Second start still has the fault: recovery resumes phase 2 and crashes at the same point again.
+        var restart = cluster.Coordinator.StartAsync();
+        await Task.WhenAny(restart, Task.Delay(TimeSpan.FromSeconds(30)));
+        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.Contains("FAULT 2pc.after-first-commit-ack", cluster.Coordinator.Output);
+
+        cluster.Coordinator.ExtraArgs.Add("--TwoPC:Faults:Points:2pc.after-first-commit-ack=None");
+        await cluster.Coordinator.StartAsync();
+        await AssertBalancesEventuallyAsync(cluster, 990, 2);
+    }
+
+    [Theory]
+    [InlineData("participant.before-prepared-record", false)]
+    [InlineData("participant.prepared-durable", false)]
+    [InlineData("participant.commit-durable", true)]
+    public async Task ParticipantCrash_ThenRestart_AgreesWithTheOthers(string point, bool commits)
+    {
+        await using var cluster = await Cluster.StartAsync(2, participantArgs: i => i == 1 ? [$"--TwoPC:Participant:FaultPoints:{point}=Crash"] : []);
+        var tx = await cluster.BeginTransferAsync("acct", 10, timeout: TimeSpan.FromSeconds(3));
+
+        try
+        {
+            await tx.CommitAsync();
+        }
+        catch (TwoPC.Participant.Client.TwoPcTransactionException)
+        {
+        }
+
+        await cluster.Participants[1].WaitForExitAsync(TimeSpan.FromSeconds(15));
+        cluster.Participants[1].ExtraArgs.Add($"--TwoPC:Participant:FaultPoints:{point}=None");
+        await cluster.Participants[1].StartAsync();
+
+        await AssertBalancesEventuallyAsync(cluster, commits ? 990 : 1000, 2);
+    }
+
+    /// <summary>Waits until every branch is final, then reads both participants' files after SIGKILL.</summary>
+    private static async Task AssertBalancesEventuallyAsync(Cluster cluster, long debited, int participants)
+    {
+        // A probe transfer on the same account commits only once every lock of the first transaction is released,
+        // that is, once every branch applied its outcome.
+        var until = DateTime.UtcNow.AddSeconds(40);
+        while (true)
+        {
+            try
+            {
+                var probe = await cluster.BeginTransferAsync("acct", 0);
+                if ((await probe.CommitAsync(waitForCompletion: true)).IsCommitted) break;
+            }
+            catch (TwoPC.Participant.Client.TwoPcTransactionException) when (DateTime.UtcNow < until)
+            {
+            }
+
+            if (DateTime.UtcNow >= until) throw new TimeoutException("locks were not released in time\n" + cluster.Coordinator.Output);
+            await Task.Delay(100);
+        }
+
+        var credited = 2000 - debited;
+        Assert.Equal(debited, cluster.KillAndReadBalances(0).GetValueOrDefault("acct", 1000));
+        for (var i = 1; i < participants; i++) Assert.Equal(credited, cluster.KillAndReadBalances(i).GetValueOrDefault("acct", 1000));
+    }
+}
