@@ -22,6 +22,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
     private List<WriteRequest> _spare = new();
     private bool _stopping;
     private bool _dirtyUnflushed;
+    private readonly FileStream _lockFile;
 
     /// <summary>Opens (or creates) the database and starts the writer thread.</summary>
     public LiteDbGroupCommitter(GroupCommitOptions options, IFileFlusher flusher, DurabilityMetrics metrics)
@@ -36,12 +37,50 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         LogPath = System.IO.Path.Combine(
             System.IO.Path.GetDirectoryName(full)!,
             System.IO.Path.GetFileNameWithoutExtension(full) + "-log" + System.IO.Path.GetExtension(full));
-        Database = new LiteDatabase(new ConnectionString { Filename = full, Connection = ConnectionType.Direct });
+        // One writer per file, across processes: an exclusive lock file (flock) held for the committer's lifetime.
+        try
+        {
+            _lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The data file {full} is in use by another process (lock file {full}.lock is held). Nothing was changed.", ex);
+        }
+
+        try
+        {
+            // LiteDB "repairs" a file it cannot read by writing to it; check the header first so that a corrupt or
+            // foreign file is refused untouched.
+            RequireLiteDbHeader(full);
+            Database = new LiteDatabase(new ConnectionString { Filename = full, Connection = ConnectionType.Direct });
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or InvalidCastException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            _lockFile.Dispose();
+            throw new IOException($"The data file {full} cannot be opened as a LiteDB database ({ex.Message}). It may be corrupt or not a TwoPC file; it was not changed.", ex);
+        }
+
         // Auto-checkpoint would run inside some unlucky commit and stall it; we checkpoint between batches instead.
         Database.CheckpointSize = 0;
         _flusher.Flush(DataPath);
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "TwoPC group commit " + System.IO.Path.GetFileName(full) };
         _writer.Start();
+    }
+
+    private static void RequireLiteDbHeader(string path)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length == 0) return;
+        var header = new byte[64];
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+                throw new InvalidOperationException("the file is shorter than a LiteDB header");
+        }
+
+        // LiteDB 5 header page: "** This is a LiteDB file **" at offset 32, then file format version 8.
+        const string Signature = "** This is a LiteDB file **";
+        if (System.Text.Encoding.ASCII.GetString(header, 32, Signature.Length) != Signature || header[32 + Signature.Length] != 8)
+            throw new InvalidOperationException("the file has no LiteDB 5 header");
     }
 
     /// <summary>The database, for reads. Never write through it directly: use <see cref="WriteAsync{T}"/>.</summary>
@@ -228,5 +267,6 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         _writer.Join();
         if (_dirtyUnflushed) _flusher.Flush(LogPath);
         Database.Dispose();
+        _lockFile.Dispose();
     }
 }

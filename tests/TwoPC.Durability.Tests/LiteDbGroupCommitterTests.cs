@@ -138,3 +138,44 @@ public sealed class LiteDbGroupCommitterTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 }
+
+public sealed class LiteDbGroupCommitterOpenTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public void SecondCommitter_OnTheSameFile_IsRefused_WithAClearError()
+    {
+        var options = new GroupCommitOptions { Path = _dir.File("x.db") };
+        using var first = new LiteDbGroupCommitter(options, new RecordingFileFlusher(), new DurabilityMetrics());
+
+        var error = Assert.Throws<IOException>(() => new LiteDbGroupCommitter(options, new RecordingFileFlusher(), new DurabilityMetrics()));
+
+        Assert.Contains("in use by another process", error.Message);
+    }
+
+    [Fact]
+    public void CorruptFile_IsRefused_WithAClearError_AndLeftUnchanged()
+    {
+        var path = _dir.File("corrupt.db");
+        var garbage = new byte[20_000];
+        new Random(7).NextBytes(garbage);
+        File.WriteAllBytes(path, garbage);
+
+        var error = Assert.Throws<IOException>(() => new LiteDbGroupCommitter(new GroupCommitOptions { Path = path }, new RecordingFileFlusher(), new DurabilityMetrics()));
+
+        Assert.Contains("cannot be opened", error.Message);
+        Assert.Equal(garbage, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void AfterDispose_TheFileCanBeOpenedAgain()
+    {
+        var options = new GroupCommitOptions { Path = _dir.File("y.db") };
+        new LiteDbGroupCommitter(options, new RecordingFileFlusher(), new DurabilityMetrics()).Dispose();
+        using var again = new LiteDbGroupCommitter(options, new RecordingFileFlusher(), new DurabilityMetrics());
+        Assert.NotNull(again.Database);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
