@@ -43,6 +43,18 @@ public static class FaultPoints
 
     /// <summary>2PC: every branch acknowledged; before the final record is saved.</summary>
     public const string BeforeFinish = "2pc.before-finish";
+
+    /// <summary>Saga: a step is durably recorded as running; its Execute is not sent yet.</summary>
+    public const string SagaStepRecorded = "saga.step-recorded";
+
+    /// <summary>Saga: a step's action answered; the answer is not recorded yet.</summary>
+    public const string SagaStepDoneUnrecorded = "saga.step-done-unrecorded";
+
+    /// <summary>Saga: a compensation is durably recorded as in flight; Compensate is not sent yet.</summary>
+    public const string SagaCompensationRecorded = "saga.compensation-recorded";
+
+    /// <summary>Saga: a compensation answered; the answer is not recorded yet.</summary>
+    public const string SagaCompensationDoneUnrecorded = "saga.compensation-done-unrecorded";
 }
 
 /// <summary>Raised by a <see cref="FaultAction.Throw"/> fault point.</summary>

@@ -82,11 +82,13 @@ public sealed partial class SagaProcessor
                 step.CompensationAttempts = sent;
             }, cancellationToken).ConfigureAwait(false);
 
+            await engine.Faults.HitAsync(FaultPoints.SagaCompensationRecorded, handle.Id, cancellationToken).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(call.Timeout, engine.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
                 var nullCompensation = await engine.Participants.CompensateAsync(call, handle.Id, attempt, linked.Token).ConfigureAwait(false);
+                await engine.Faults.HitAsync(FaultPoints.SagaCompensationDoneUnrecorded, handle.Id, cancellationToken).ConfigureAwait(false);
                 await SaveForcedAsync(handle, _ => step.State = BranchState.StepCompensated, cancellationToken).ConfigureAwait(false);
                 if (nullCompensation) engine.Metrics.Add("saga_null_compensations");
                 CoordinatorLog.SagaStep(engine.Logger, handle.Id, step.Name, nullCompensation ? "null compensation" : "compensated", null);

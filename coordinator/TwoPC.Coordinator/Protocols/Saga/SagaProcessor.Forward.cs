@@ -61,11 +61,13 @@ public sealed partial class SagaProcessor
                 step.Attempts = sent;
             }, cancellationToken).ConfigureAwait(false);
 
+            await engine.Faults.HitAsync(FaultPoints.SagaStepRecorded, handle.Id, cancellationToken).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(call.Timeout, engine.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
                 var reply = await engine.Participants.ExecuteAsync(call, handle.Id, attempt, linked.Token).ConfigureAwait(false);
+                await engine.Faults.HitAsync(FaultPoints.SagaStepDoneUnrecorded, handle.Id, cancellationToken).ConfigureAwait(false);
                 await SaveForcedAsync(handle, _ => Apply(step, reply), cancellationToken).ConfigureAwait(false);
                 CoordinatorLog.SagaStep(engine.Logger, handle.Id, step.Name, reply.Outcome.ToString(), reply.Reason);
                 return;
