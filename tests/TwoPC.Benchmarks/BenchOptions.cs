@@ -50,7 +50,7 @@ internal sealed record BenchOptions(
             modes,
             concurrency,
             Seconds(Get(values, "duration", "10")),
-            Seconds(Get(values, "warmup", "3")),
+            Seconds(Get(values, "warmup", "5")),
             participants,
             values.GetValueOrDefault("json"),
             docs == "none" ? "" : docs,

@@ -17,7 +17,8 @@ internal sealed record LevelResult(
     long Aborted,
     long Errors,
     double Seconds,
-    double[] RssMbPerProcess)
+    double[] RssMbPerProcess,
+    double[] CpuMsPerTx)
 {
     /// <summary>tps / floor tps at the same concurrency; set for 2pc and saga when the floor ran.</summary>
     public double? VsFloor { get; init; }
@@ -39,6 +40,7 @@ internal sealed class LoadRunner(Cluster cluster)
         await Task.Delay(ramp, cancellationToken);
         var before = await cluster.StatsAsync(cancellationToken);
         var localBefore = workload.LocalFsyncs;
+        var cpuBefore = CpuTimes();
         window.Start = clock.Elapsed.Ticks;
         var rss = new double[cluster.Processes.Count];
         var sampler = SampleRssAsync(rss, stop.Token);
@@ -46,6 +48,7 @@ internal sealed class LoadRunner(Cluster cluster)
         window.End = clock.Elapsed.Ticks;
         var after = await cluster.StatsAsync(cancellationToken);
         var localAfter = workload.LocalFsyncs;
+        var cpuAfter = CpuTimes();
         await stop.CancelAsync();
         await Task.WhenAll(workers);
         await sampler;
@@ -68,7 +71,8 @@ internal sealed class LoadRunner(Cluster cluster)
             workers.Sum(w => w.Result.Aborted),
             workers.Sum(w => w.Result.Errors),
             seconds,
-            rss);
+            rss,
+            cpuAfter.Select((c, i) => committed == 0 ? 0 : (c - cpuBefore[i]).TotalMilliseconds / committed).ToArray());
     }
 
     private static async Task<WorkerResult> WorkerAsync(IWorkload workload, int worker, Stopwatch clock, Window window, CancellationToken stop)
@@ -107,6 +111,10 @@ internal sealed class LoadRunner(Cluster cluster)
 
         return result;
     }
+
+    /// <summary>CPU used so far by every service process, then by this (client) process last.</summary>
+    private TimeSpan[] CpuTimes() =>
+        [.. cluster.Processes.Select(p => p.CpuTime()), Process.GetCurrentProcess().TotalProcessorTime];
 
     private async Task SampleRssAsync(double[] rss, CancellationToken stop)
     {

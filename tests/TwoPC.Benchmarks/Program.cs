@@ -44,8 +44,10 @@ try
         {
             if (options.Warmup > TimeSpan.Zero)
             {
-                // JIT, connection pools and LiteDB pages warm up at a middle concurrency; not reported.
-                var warm = await runner.RunAsync(workload, 16, TimeSpan.Zero, options.Warmup, cancel.Token);
+                // Tiered JIT (tier 0 -> instrumented -> tier 1 takes seconds on a busy 2-core box), connection pools and LiteDB
+                // pages warm up at concurrency 64; not reported.
+                var warm = await runner.RunAsync(workload, 64, TimeSpan.Zero, options.Warmup, cancel.Token);
+                (workload as TwoPhaseWorkload)?.TakeBreakdown();
                 Console.WriteLine($"# warm-up {mode}: {warm.Tps:F0} tx/s");
             }
 
@@ -59,6 +61,11 @@ try
                 Console.WriteLine(Report.ResultLine(result));
                 if (result.VsFloor is not null) Console.WriteLine(Report.RatioLine(result));
                 Console.Error.WriteLine(Report.DetailLine(result));
+                if (workload is TwoPhaseWorkload tp)
+                {
+                    var (b, e, c) = tp.TakeBreakdown();
+                    Console.Error.WriteLine(FormattableString.Invariant($"# 2pc c={concurrency}: mean client ms begin={b:F2} enlist(parallel)={e:F2} commit={c:F2}"));
+                }
             }
         }
         finally

@@ -22,7 +22,8 @@ internal static class Report
         $"RATIO mode={r.Mode} concurrency={r.Concurrency} vs_floor={r.VsFloor:F2}");
 
     public static string DetailLine(LevelResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"# {r.Mode} c={r.Concurrency}: committed={r.Committed} aborted={r.Aborted} errors={r.Errors} window_s={r.Seconds:F1} rss_mb_per_process=[{string.Join(",", r.RssMbPerProcess.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}]");
+        $"# {r.Mode} c={r.Concurrency}: committed={r.Committed} aborted={r.Aborted} errors={r.Errors} window_s={r.Seconds:F1} rss_mb_per_process=[{string.Join(",", r.RssMbPerProcess.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}] " +
+        $"cpu_ms_per_tx(coordinator,participants..,client)=[{string.Join(",", r.CpuMsPerTx.Select(m => m.ToString("F3", CultureInfo.InvariantCulture)))}] total={r.CpuMsPerTx.Sum():F3}");
 
     public static async Task WriteJsonAsync(string path, BenchOptions options, IReadOnlyList<LevelResult> results, CancellationToken cancellationToken)
     {

@@ -85,6 +85,23 @@ internal sealed class ServiceProcess : IDisposable
         return 0;
     }
 
+    /// <summary>User + system CPU time the process used so far, from /proc (zero where unavailable).</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            // Fields after the ")" of the command name: state is field 3; utime and stime are fields 14 and 15.
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     public void Dispose()
     {
         try

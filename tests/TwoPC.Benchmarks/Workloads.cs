@@ -46,14 +46,28 @@ internal static class Accounts
 /// <summary>Begin, Enlist every participant (in parallel), Commit: the raw coordinator API.</summary>
 internal sealed class TwoPhaseWorkload(Cluster cluster, string run, bool waitForCompletion) : IWorkload
 {
+    private long _beginTicks;
+    private long _enlistTicks;
+    private long _commitTicks;
+    private long _count;
+
     public string Mode => "2pc";
 
     public long LocalFsyncs => 0;
+
+    /// <summary>Mean client-side milliseconds of Begin, the parallel Enlists and Commit since the last call; then resets.</summary>
+    public (double Begin, double Enlist, double Commit) TakeBreakdown()
+    {
+        var n = Math.Max(1, Interlocked.Exchange(ref _count, 0));
+        static double Ms(ref long ticks, long n) => Interlocked.Exchange(ref ticks, 0) * 1000.0 / System.Diagnostics.Stopwatch.Frequency / n;
+        return (Ms(ref _beginTicks, n), Ms(ref _enlistTicks, n), Ms(ref _commitTicks, n));
+    }
 
     public async Task<bool> RunOnceAsync(int worker, long sequence, CancellationToken cancellationToken)
     {
         var client = cluster.CoordinatorClient;
         var deadline = DateTime.UtcNow.AddSeconds(30);
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var begun = await client.BeginAsync(new P.BeginRequest { Mode = P.TransactionMode.TwoPhase }, deadline: deadline, cancellationToken: cancellationToken);
         var participants = cluster.Participants;
         var enlists = new Task[participants.Count];
@@ -68,9 +82,16 @@ internal sealed class TwoPhaseWorkload(Cluster cluster, string run, bool waitFor
             }, deadline: deadline, cancellationToken: cancellationToken).ResponseAsync;
         }
 
+        var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         await Task.WhenAll(enlists);
+        var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         var reply = await client.CommitAsync(new P.CommitRequest { TransactionId = begun.TransactionId, WaitForCompletion = waitForCompletion },
             deadline: deadline, cancellationToken: cancellationToken);
+        var t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.Add(ref _beginTicks, t1 - t0);
+        Interlocked.Add(ref _enlistTicks, t2 - t1);
+        Interlocked.Add(ref _commitTicks, t3 - t2);
+        Interlocked.Increment(ref _count);
         return reply.Outcome == P.Outcome.Committed;
     }
 }
