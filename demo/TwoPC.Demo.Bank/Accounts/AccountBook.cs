@@ -11,9 +11,11 @@ namespace TwoPC.Demo.Bank.Accounts;
 /// <item>exclusive, per account, held by a transfer branch from Prepare to Commit/Abort;</item>
 /// <item>shared, on the whole bank, held by an audit branch from Prepare to Commit/Abort.</item>
 /// </list>
-/// A conflicting request waits up to <see cref="BankOptions.LockWait"/>, then the caller votes ABORT: the wait is
-/// what breaks deadlocks between transfers and audits that lock the two banks in different orders. While an audit
-/// waits, new exclusive locks wait too, so a steady stream of transfers cannot starve audits.
+/// Only one side ever waits for the other, so transfers and audits (which lock both banks at once) cannot deadlock:
+/// an audit waits up to <see cref="BankOptions.AuditLockWait"/> for the exclusive locks to drain, and while it
+/// waits or holds its shared lock, a transfer's exclusive request fails at once (its branch votes ABORT and the
+/// client may retry). A transfer waits up to <see cref="BankOptions.LockWait"/> for another transfer's lock (two
+/// transfers crossing each other in opposite directions time out there).
 /// </summary>
 public sealed class AccountBook
 {
@@ -76,7 +78,7 @@ public sealed class AccountBook
 
     /// <summary>Takes the exclusive lock on <paramref name="account"/>, waiting up to LockWait.</summary>
     public Task<bool> LockExclusiveAsync(int account, string owner, CancellationToken cancellationToken) =>
-        AcquireAsync(() => TryExclusive(account, owner), audit: false, cancellationToken);
+        AcquireAsync(() => TryExclusive(account, owner), Options.LockWait, audit: false, cancellationToken);
 
     /// <summary>Takes a shared lock on every account, waiting up to LockWait; returns the total read under it.</summary>
     public async Task<long?> LockSharedAndSumAsync(string owner, CancellationToken cancellationToken)
@@ -87,7 +89,7 @@ public sealed class AccountBook
             if (!TryShared(owner)) return false;
             foreach (var b in _balances) total += b;
             return true;
-        }, audit: true, cancellationToken).ConfigureAwait(false);
+        }, Options.AuditLockWait, audit: true, cancellationToken).ConfigureAwait(false);
         return locked ? total : null;
     }
 
@@ -119,10 +121,12 @@ public sealed class AccountBook
         }
     }
 
-    private bool TryExclusive(int account, string owner)
+    // True: taken. False: held by another transfer, wait. Null: an audit holds or waits, give up now.
+    private bool? TryExclusive(int account, string owner)
     {
-        if (_exclusive.TryGetValue(account, out var o)) return o == owner;
-        if (_auditors.Count > 0 || _auditsWaiting > 0) return false;
+        if (_exclusive.TryGetValue(account, out var o) && o == owner) return true;
+        if (_auditors.Count > 0 || _auditsWaiting > 0) return null;
+        if (o is not null) return false;
         _exclusive[account] = owner;
         return true;
     }
@@ -134,9 +138,9 @@ public sealed class AccountBook
         return true;
     }
 
-    private async Task<bool> AcquireAsync(Func<bool> tryTake, bool audit, CancellationToken cancellationToken)
+    private async Task<bool> AcquireAsync(Func<bool?> tryTake, TimeSpan wait, bool audit, CancellationToken cancellationToken)
     {
-        var deadline = _time.GetTimestamp() + (long)(Options.LockWait.TotalSeconds * _time.TimestampFrequency);
+        var deadline = _time.GetTimestamp() + (long)(wait.TotalSeconds * _time.TimestampFrequency);
         if (audit) lock (_gate) _auditsWaiting++;
         try
         {
@@ -148,7 +152,7 @@ public sealed class AccountBook
                     if (audit) _auditsWaiting--;
                     var taken = tryTake();
                     if (audit) _auditsWaiting++;
-                    if (taken) return true;
+                    if (taken != false) return taken == true;
                     released = _released.Task;
                 }
 

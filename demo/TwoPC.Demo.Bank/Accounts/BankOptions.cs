@@ -12,6 +12,9 @@ public sealed class BankOptions
     /// <summary>Balance of an account that was never written. Default 1000.</summary>
     public long InitialBalance { get; set; } = 1000;
 
-    /// <summary>How long Prepare waits for a conflicting lock before voting ABORT. Default 250 ms.</summary>
-    public TimeSpan LockWait { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long a transfer's Prepare waits for another transfer's lock before voting ABORT. Default 100 ms.</summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long an audit's Prepare waits for the transfers' locks to drain before voting ABORT. Default 1 s.</summary>
+    public TimeSpan AuditLockWait { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -5,13 +5,27 @@ namespace TwoPC.Demo.Load;
 
 /// <summary>
 /// A transfer as one 2PC transaction: branch "accounts" on the source bank (-amount) and on the target bank
-/// (+amount). A lost Commit reply is resolved by polling GetTransaction until the coordinator has decided.
+/// (+amount). A lost Commit reply is resolved by polling GetTransaction until the coordinator has decided. A
+/// transfer aborted only because an account was locked (by an audit or a crossing transfer) is retried as a new
+/// transaction, a few times; other aborts (insufficient funds, a crash) are final.
 /// </summary>
 internal sealed class TwoPhaseTransfers(BankCluster cluster, TimeSpan budget) : ITransferExecutor
 {
+    private const int LockConflictAttempts = 10;
+
     public async Task<TransferOutcome> RunAsync(Transfer t, Action inDoubt, CancellationToken cancellationToken)
     {
         var patience = new Patience(budget);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (outcome, lockConflict) = await AttemptAsync(t, patience, inDoubt, cancellationToken).ConfigureAwait(false);
+            if (!lockConflict || attempt == LockConflictAttempts || patience.Expired) return outcome;
+            await Task.Delay(Random.Shared.Next(5, 10 * attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(TransferOutcome Outcome, bool LockConflict)> AttemptAsync(Transfer t, Patience patience, Action inDoubt, CancellationToken cancellationToken)
+    {
         var (from, to) = t.AToB ? (cluster.A, cluster.B) : (cluster.B, cluster.A);
         DistributedTransaction tx;
         try
@@ -23,27 +37,29 @@ internal sealed class TwoPhaseTransfers(BankCluster cluster, TimeSpan budget) : 
         catch (TransactionAbortedException)
         {
             // The coordinator forgot the undecided transaction (it restarted): presumed abort.
-            return TransferOutcome.Aborted;
+            return (TransferOutcome.Aborted, false);
         }
         catch (TransactionRetryLaterException)
         {
             // Out of patience before Commit: nothing can commit without it (the coordinator's timeout aborts it).
-            return TransferOutcome.Aborted;
+            return (TransferOutcome.Aborted, false);
         }
 
         try
         {
             var outcome = await tx.CommitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return outcome.IsCommitted ? TransferOutcome.Committed : TransferOutcome.Aborted;
+            return outcome.IsCommitted
+                ? (TransferOutcome.Committed, false)
+                : (TransferOutcome.Aborted, outcome.Reason.Contains("locked", StringComparison.Ordinal));
         }
         catch (TransactionAbortedException)
         {
-            return TransferOutcome.Aborted;
+            return (TransferOutcome.Aborted, false);
         }
         catch (TransactionInDoubtException)
         {
             inDoubt();
-            return await ResolveAsync(cluster.Client, tx.Id, patience, cancellationToken).ConfigureAwait(false);
+            return (await ResolveAsync(cluster.Client, tx.Id, patience, cancellationToken).ConfigureAwait(false), false);
         }
     }
 
