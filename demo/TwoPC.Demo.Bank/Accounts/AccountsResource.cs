@@ -1,0 +1,56 @@
+using TwoPC.Participant.Resources;
+
+namespace TwoPC.Demo.Bank.Accounts;
+
+/// <summary>
+/// 2PC resource <c>accounts</c>, payload "account:delta". Prepare takes the account's exclusive lock (waiting up to
+/// LockWait) and votes ABORT if the delta would overdraw; Commit applies the delta in memory, queues its write, then
+/// releases the lock; Abort releases it.
+/// </summary>
+public sealed class AccountsResource(AccountBook book) : ITransactionalResource
+{
+    public async ValueTask<PrepareResult> PrepareAsync(PrepareContext context, CancellationToken cancellationToken)
+    {
+        var (account, delta) = Payload.Parse(context.Payload);
+        if (!book.Exists(account)) return PrepareResult.Abort($"no account {account}");
+        if (!await book.LockExclusiveAsync(account, context.TransactionId, cancellationToken).ConfigureAwait(false))
+            return PrepareResult.Abort($"account {account} is locked");
+        if (book.Balance(account) + delta < 0)
+        {
+            book.UnlockExclusive(account, context.TransactionId);
+            return PrepareResult.Abort($"insufficient funds in account {account}");
+        }
+
+        if (context.OnePhase) Apply(context, account, delta);
+        return PrepareResult.Prepared();
+    }
+
+    public ValueTask CommitAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, delta) = Payload.Parse(context.Payload);
+        Apply(context, account, delta);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask AbortAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, _) = Payload.Parse(context.Payload);
+        book.UnlockExclusive(account, context.TransactionId);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RecoverAsync(BranchContext context, CancellationToken cancellationToken)
+    {
+        var (account, _) = Payload.Parse(context.Payload);
+        book.RelockExclusive(account, context.TransactionId);
+        return ValueTask.CompletedTask;
+    }
+
+    // The in-memory balance changes before the lock is released (the write lands after CommitAsync returns).
+    private void Apply(BranchContext context, int account, long delta)
+    {
+        var doc = book.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw account {account}");
+        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        book.UnlockExclusive(account, context.TransactionId);
+    }
+}

@@ -1,0 +1,27 @@
+using TwoPC.Participant.Resources;
+
+namespace TwoPC.Demo.Bank.Accounts;
+
+/// <summary>
+/// Saga step <c>credit</c>, payload "account:amount": adds the money now; compensation takes it back, even if that
+/// overdraws (a compensation must not fail for business reasons).
+/// </summary>
+public sealed class CreditStep(AccountBook book) : ISagaStepHandler
+{
+    public ValueTask<StepResult> ExecuteAsync(SagaStepContext context, CancellationToken cancellationToken)
+    {
+        var (account, amount) = Payload.Parse(context.Payload);
+        if (!book.Exists(account) || amount <= 0) return ValueTask.FromResult(StepResult.Failed($"bad credit {account}:{amount}"));
+        var doc = book.TryApply(account, amount)!;
+        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        return ValueTask.FromResult(StepResult.Succeeded());
+    }
+
+    public ValueTask CompensateAsync(SagaStepContext context, CancellationToken cancellationToken)
+    {
+        var (account, amount) = Payload.Parse(context.Payload);
+        var doc = book.TryApply(account, -amount, force: true)!;
+        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        return ValueTask.CompletedTask;
+    }
+}

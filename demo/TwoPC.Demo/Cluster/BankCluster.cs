@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Net.Client;
+using TwoPC.Demo.Protocol.V1;
+using TwoPC.Participant.Client;
+
+namespace TwoPC.Demo.Cluster;
+
+/// <summary>A bank process and the demo's clients for it.</summary>
+internal sealed class BankNode(string name, Uri address, ChildProcess process) : IDisposable
+{
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address);
+
+    public string Name { get; } = name;
+
+    public Uri Address { get; } = address;
+
+    public ChildProcess Process { get; } = process;
+
+    public Bank.BankClient Client => new(_channel);
+
+    public void Dispose()
+    {
+        Process.Dispose();
+        _channel.Dispose();
+    }
+}
+
+/// <summary>
+/// The coordinator and two banks (bank-a, bank-b) as child processes on free loopback ports, with their data files
+/// in one folder. Any of them can be killed and restarted on the same port and file.
+/// </summary>
+internal sealed class BankCluster : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private BankCluster(ChildProcess coordinator, Uri coordinatorAddress, BankNode a, BankNode b, int accounts, long initialBalance)
+    {
+        Coordinator = coordinator;
+        CoordinatorAddress = coordinatorAddress;
+        A = a;
+        B = b;
+        ExpectedTotal = 2L * accounts * initialBalance;
+        Client = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = coordinatorAddress, CompletionTimeout = TimeSpan.FromSeconds(30) });
+    }
+
+    public ChildProcess Coordinator { get; }
+
+    public Uri CoordinatorAddress { get; }
+
+    public BankNode A { get; }
+
+    public BankNode B { get; }
+
+    public TwoPcClient Client { get; }
+
+    /// <summary>The money in the system: it never changes.</summary>
+    public long ExpectedTotal { get; }
+
+    public static async Task<BankCluster> StartAsync(Binaries binaries, string dataDir, int accounts, long initialBalance, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(dataDir);
+        var coordinatorAddress = Loopback(ChildProcess.FreePort());
+        var coordinator = new ChildProcess("coordinator", binaries.CoordinatorDll,
+        [
+            "--urls", coordinatorAddress.ToString().TrimEnd('/'),
+            $"--TwoPC:Coordinator:DataPath={Path.Combine(dataDir, "coordinator.db")}",
+            $"--TwoPC:Coordinator:AdvertisedAddress={coordinatorAddress}",
+            "--TwoPC:Coordinator:RetryMaxDelay=00:00:01",
+            "--Logging:LogLevel:Default=Warning",
+        ], Path.Combine(dataDir, "coordinator.log"));
+
+        BankNode Bank(string name)
+        {
+            var address = Loopback(ChildProcess.FreePort());
+            var process = new ChildProcess(name, binaries.BankDll,
+            [
+                "--urls", address.ToString().TrimEnd('/'),
+                $"--TwoPC:Participant:DataPath={Path.Combine(dataDir, name + ".db")}",
+                $"--TwoPC:Participant:CoordinatorAddress={coordinatorAddress}",
+                "--TwoPC:Participant:InDoubtCheckAfter=00:00:03",
+                "--TwoPC:Participant:InDoubtRetryMax=00:00:01",
+                $"--Bank:Name={name}",
+                $"--Bank:Accounts={accounts.ToString(CultureInfo.InvariantCulture)}",
+                $"--Bank:InitialBalance={initialBalance.ToString(CultureInfo.InvariantCulture)}",
+                "--Logging:LogLevel:Default=Warning",
+            ], Path.Combine(dataDir, name + ".log"));
+            return new BankNode(name, address, process);
+        }
+
+        var cluster = new BankCluster(coordinator, coordinatorAddress, Bank("bank-a"), Bank("bank-b"), accounts, initialBalance);
+        try
+        {
+            coordinator.Start();
+            cluster.A.Process.Start();
+            cluster.B.Process.Start();
+            await Task.WhenAll(cluster.WaitCoordinatorReadyAsync(cancellationToken), cluster.WaitBankReadyAsync(cluster.A, cancellationToken),
+                cluster.WaitBankReadyAsync(cluster.B, cancellationToken)).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Kills the coordinator and starts it again on the same port and log; returns the downtime.</summary>
+    public async Task<TimeSpan> RestartCoordinatorAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Coordinator.Kill();
+        Coordinator.Start();
+        await WaitCoordinatorReadyAsync(cancellationToken).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>Kills a bank and starts it again on the same port and data file; returns the downtime.</summary>
+    public async Task<TimeSpan> RestartBankAsync(BankNode bank, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        bank.Process.Kill();
+        bank.Process.Start();
+        await WaitBankReadyAsync(bank, cancellationToken).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>Both banks' totals (read without locks) and the locks they hold.</summary>
+    public async Task<(long Total, int LocksHeld)> ReadBalancesAsync(CancellationToken cancellationToken)
+    {
+        var a = A.Client.BalancesAsync(new BalancesRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken).ResponseAsync;
+        var b = B.Client.BalancesAsync(new BalancesRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken).ResponseAsync;
+        var (ra, rb) = (await a.ConfigureAwait(false), await b.ConfigureAwait(false));
+        return (ra.Total + rb.Total, ra.LocksHeld + rb.LocksHeld);
+    }
+
+    public void Dispose()
+    {
+        A.Dispose();
+        B.Dispose();
+        Coordinator.Dispose();
+        Client.Dispose();
+    }
+
+    private Task WaitCoordinatorReadyAsync(CancellationToken cancellationToken) =>
+        WaitReadyAsync(Coordinator, async () =>
+        {
+            try
+            {
+                await Client.GetTransactionAsync(new string('0', 32), cancellationToken).ConfigureAwait(false);
+            }
+            catch (KeyNotFoundException)
+            {
+                // Answered: it is up.
+            }
+        }, cancellationToken);
+
+    private Task WaitBankReadyAsync(BankNode bank, CancellationToken cancellationToken) =>
+        WaitReadyAsync(bank.Process, () => bank.Client.BalancesAsync(new BalancesRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ResponseAsync,
+            cancellationToken);
+
+    private static async Task WaitReadyAsync(ChildProcess process, Func<Task> probe, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited while starting; log {process.LogPath}:\n{process.Tail()}");
+            try
+            {
+                await probe().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is RpcException or TwoPcTransactionException && !timeout.IsCancellationRequested)
+            {
+                // Not listening yet: poll again.
+            }
+
+            try
+            {
+                await Task.Delay(50, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{process.Name} did not answer within {StartTimeout}; log {process.LogPath}:\n{process.Tail()}");
+            }
+        }
+    }
+
+    private static Uri Loopback(int port) => new($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+}

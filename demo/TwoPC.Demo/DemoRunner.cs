@@ -1,0 +1,67 @@
+using TwoPC.Demo.Cluster;
+using TwoPC.Demo.Load;
+using TwoPC.Demo.Reporting;
+
+namespace TwoPC.Demo;
+
+/// <summary>The demo's entry point, callable in-process by tests.</summary>
+public static class DemoRunner
+{
+    /// <summary>
+    /// Runs the demo: for each mode a fresh coordinator and two banks (child processes, data in a temp folder),
+    /// the transfers with the auditor and the faults, then the report. Returns 0 only when every transfer has a final
+    /// outcome, every final total is exact and no 2PC audit saw a wrong total.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        DemoOptions options;
+        try
+        {
+            options = DemoOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            output.WriteLine(ex.Message);
+            return 2;
+        }
+
+        var binaries = Binaries.Locate();
+        var dataRoot = Path.Combine(Path.GetTempPath(), "twopc-demo-" + Guid.NewGuid().ToString("N")[..8]);
+        output.WriteLine($"TwoPC bank-transfer demo: {options.Transfers} transfers per mode, concurrency {options.Concurrency}, " +
+                         $"2 banks x {options.Accounts} accounts x {options.InitialBalance}, faults {(options.Faults ? "on" : "off")}; data in {dataRoot}");
+        var runs = new List<(DemoMode, RunStats)>();
+        try
+        {
+            foreach (var mode in options.Modes)
+            {
+                output.WriteLine($"-- {ModeRun.Name(mode)}: starting coordinator, bank-a, bank-b");
+                var stats = await new ModeRun(options, mode, binaries, Path.Combine(dataRoot, ModeRun.Name(mode)), output).RunAsync(cancellationToken).ConfigureAwait(false);
+                runs.Add((mode, stats));
+            }
+        }
+        finally
+        {
+            if (!options.KeepData) TryDelete(dataRoot);
+        }
+
+        var expected = 2L * options.Accounts * options.InitialBalance;
+        Report.Write(output, runs, expected);
+        var ok = runs.All(r => r.Item2.AllDecided && r.Item2.FinalTotal == expected && (r.Item1 != DemoMode.TwoPhase || r.Item2.AuditViolations == 0));
+        output.WriteLine(ok ? "OK: every transfer decided, totals exact." : "FAILED: see the table above.");
+        return ok ? 0 : 1;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left behind in the temp folder.
+        }
+    }
+}

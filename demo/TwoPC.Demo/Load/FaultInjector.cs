@@ -1,0 +1,34 @@
+using TwoPC.Demo.Cluster;
+
+namespace TwoPC.Demo.Load;
+
+/// <summary>
+/// Crashes on purpose while the transfers run: at a third of them bank-b is killed (Process.Kill) and restarted,
+/// at two thirds the coordinator. Both come back on the same port and data file.
+/// </summary>
+internal sealed class FaultInjector(BankCluster cluster, RunStats stats, TextWriter output)
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await WhenFinishedAsync(stats.Transfers / 3, cancellationToken).ConfigureAwait(false);
+        var at = stats.Finished;
+        var down = await cluster.RestartBankAsync(cluster.B, cancellationToken).ConfigureAwait(false);
+        Report($"killed bank-b at {at}/{stats.Transfers}, back after {down.TotalSeconds:F1}s");
+
+        await WhenFinishedAsync(stats.Transfers * 2 / 3, cancellationToken).ConfigureAwait(false);
+        at = stats.Finished;
+        down = await cluster.RestartCoordinatorAsync(cancellationToken).ConfigureAwait(false);
+        Report($"killed coordinator at {at}/{stats.Transfers}, back after {down.TotalSeconds:F1}s");
+    }
+
+    private void Report(string text)
+    {
+        stats.Event(text);
+        lock (output) output.WriteLine($"  [fault] {text}");
+    }
+
+    private async Task WhenFinishedAsync(int count, CancellationToken cancellationToken)
+    {
+        while (stats.Finished < count) await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+    }
+}
