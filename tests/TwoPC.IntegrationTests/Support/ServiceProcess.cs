@@ -109,7 +109,11 @@ internal sealed class ServiceProcess : IDisposable
         var until = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (_process!.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} during start:\n{Output}");
+            if (_process!.HasExited)
+            {
+                _process.WaitForExit(); // drains the redirected output, so the message has all of it
+                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} during start:\n{Output}");
+            }
             try
             {
                 await client.GetStatsAsync(new GetStatsRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
