@@ -41,6 +41,10 @@ public sealed class SimulationTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1)]
     [InlineData(42)]
+    [InlineData(7)] // all branches READ_ONLY: committed without a forced record (legitimate)
+    [InlineData(19)] // one-phase commit, reply lost, coordinator crash: Commit then answers NotFound, not aborted
+    [InlineData(159)] // READ_ONLY vote written lazily and lost in a participant crash
+    [InlineData(24)] // final lazy save failed: log record stays Aborting until the next restart
     public void Seed_HoldsEveryInvariant(int seed) => new World.Simulation(seed).Run();
 
     [Fact]

@@ -72,7 +72,7 @@ internal sealed partial class Simulation
 
             Trace($"client: {plan.Label} = {string.Join(", ", plan.Votes.Select((v, i) => $"{i + 1}@{v.Participant.Name}:{v.Vote}"))}");
             await Sleep(TimeSpan.FromMilliseconds(Rng.Next(0, 400)));
-            for (var attempt = 1; attempt <= 20 && plan.ClientHeard is null; attempt++)
+            for (var attempt = 1; attempt <= 20 && plan.ClientHeard is null && !plan.ClientDone; attempt++)
             {
                 if (attempt > 1) await Sleep(TimeSpan.FromMilliseconds(300));
                 if (Manager is not { } now) continue;
@@ -105,8 +105,11 @@ internal sealed partial class Simulation
                 plan.ClientHeard = committed ?? ok.Result.Committed;
                 break;
             case { Exception.InnerException: TransactionNotFoundException }:
-                plan.ClientHeard = false; // never recorded: presumed abort
-                break;
+                // No record: the coordinator restarted before deciding, or a one-phase commit whose outcome only the
+                // participant knows. NotFound is not "aborted"; the client stops asking.
+                Trace($"client: {plan.Label}: not found after a restart (outcome unknown)");
+                plan.ClientDone = true;
+                return;
             case { Exception.InnerException: TransactionStateConflictException c }:
                 plan.ClientHeard = c.Message.Contains("already committed", StringComparison.Ordinal);
                 break;

@@ -91,6 +91,8 @@ internal sealed partial class Simulation
     /// <summary>The coordinator log's current (possibly not yet flushed) record; the in-memory log answers synchronously.</summary>
     public TransactionRecord? Stored(string tx) => tx.Length == 0 ? null : Log.GetAsync(tx, CancellationToken.None).Result;
 
+    public TxPlan? PlanOf(string tx) => _plans.FirstOrDefault(p => p.Id == tx);
+
     public int GroupOf(string tx, string step) => _groups.GetValueOrDefault((tx, step));
 
     public void Trace(string what)
@@ -173,7 +175,7 @@ internal sealed partial class Simulation
     private bool Quiescent() =>
         Manager is not null && Net.InFlight == 0 && !Loop.HasReady && _plans.All(p => p.ClientDone)
         && _engine!.Table.Count == 0 && Participants.All(p => p.Up && !p.InDoubt().Any())
-        && _plans.All(p => Stored(p.Id) is not { } r || r.State.IsFinished());
+        && _plans.All(p => !p.Saga || Stored(p.Id) is not { } r || r.State.IsFinished());
 
     private string Pending() =>
         $"coordinator {(Manager is null ? "down" : "up")}, live transactions {_engine?.Table.Count}, messages in flight {Net.InFlight}, "
