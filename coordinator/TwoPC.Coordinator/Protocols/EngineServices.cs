@@ -44,6 +44,21 @@ public sealed class EngineServices(
     /// <summary>Fault points (test configuration only; none by default).</summary>
     public IFaultInjector Faults { get; init; } = NoFaults.Instance;
 
+    /// <summary>
+    /// Starts a background driver (default: <see cref="Task.Run(Func{Task})"/> on the thread pool). The seeded
+    /// simulation replaces it with its own single-threaded run queue so that a seed fixes the interleaving.
+    /// </summary>
+    public Func<Func<Task>, Task> RunDriver { get; init; } = static work => Task.Run(work);
+
+    /// <summary>Source of retry jitter (default: <see cref="System.Random.Shared"/>; the simulation passes a seeded one).</summary>
+    public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>Makes new transaction ids (default: <see cref="TransactionIds.New"/>; the simulation makes seeded ones).</summary>
+    public Func<string> NewTransactionId { get; init; } = TransactionIds.New;
+
+    /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="Backoff"/>), jittered from <see cref="Random"/>.</summary>
+    public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => Transactions.Backoff.Delay(attempt, initial, max, Random);
+
     /// <summary>Cancelled when the coordinator stops: background drivers end (recovery resumes them after restart).</summary>
     public CancellationToken Stopping => _stopping.Token;
 
@@ -72,7 +87,7 @@ public sealed class EngineServices(
     /// <summary>Runs a handle's background driver, logging failures, and records it on the handle.</summary>
     public void StartDriver(TransactionHandle handle, Func<CancellationToken, Task> driver)
     {
-        handle.Driver = Task.Run(async () =>
+        handle.Driver = RunDriver(async () =>
         {
             try
             {

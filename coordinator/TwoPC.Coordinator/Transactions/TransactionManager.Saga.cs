@@ -31,7 +31,7 @@ public sealed partial class TransactionManager
 
         var record = new TransactionRecord
         {
-            Id = NewId(),
+            Id = engine.NewTransactionId(),
             Mode = TransactionMode.Saga,
             State = TransactionState.SagaRunning,
             CreatedAt = engine.Now,

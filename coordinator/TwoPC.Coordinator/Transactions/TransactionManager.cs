@@ -23,7 +23,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         var now = engine.Now;
         var record = new TransactionRecord
         {
-            Id = NewId(),
+            Id = engine.NewTransactionId(),
             Mode = mode,
             State = TransactionState.Active,
             CreatedAt = now,

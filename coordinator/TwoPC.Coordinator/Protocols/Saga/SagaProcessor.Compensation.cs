@@ -108,7 +108,7 @@ public sealed partial class SagaProcessor
             engine.Metrics.Add("saga_compensation_retries");
             CoordinatorLog.SagaStep(engine.Logger, handle.Id, step.Name, $"compensation attempt {attempt} failed", lastError);
             if (attempt < limit)
-                await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+                await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
         }
     }
 }

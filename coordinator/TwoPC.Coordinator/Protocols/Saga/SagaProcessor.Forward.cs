@@ -94,7 +94,7 @@ public sealed partial class SagaProcessor
             engine.Metrics.Add("saga_step_retries");
             CoordinatorLog.SagaStep(engine.Logger, handle.Id, step.Name, $"attempt {attempt} unanswered", lastError);
             if (attempt < call.MaxAttempts)
-                await engine.DelayAsync(Backoff.Delay(attempt, call.InitialBackoff, call.MaxBackoff), cancellationToken).ConfigureAwait(false);
+                await engine.DelayAsync(engine.Backoff(attempt, call.InitialBackoff, call.MaxBackoff), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -99,7 +99,7 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
                 engine.Metrics.Add("saga_log_retries");
             }
 
-            await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+            await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
             {
                 var copy = handle.Record.Clone();

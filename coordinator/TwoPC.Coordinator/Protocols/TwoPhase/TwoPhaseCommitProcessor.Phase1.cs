@@ -63,7 +63,7 @@ public sealed partial class TwoPhaseCommitProcessor
             }
 
             engine.Metrics.Add("prepare_retries");
-            var delay = Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay);
+            var delay = engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay);
             var left = deadline - engine.Now;
             if (left <= TimeSpan.Zero) continue;
             await engine.DelayAsync(delay < left ? delay : left, engine.Stopping).ConfigureAwait(false);
@@ -177,7 +177,7 @@ public sealed partial class TwoPhaseCommitProcessor
     {
         for (var attempt = 1; ; attempt++)
         {
-            await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+            await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
             try
             {
                 var reply = await engine.Participants.PrepareAsync(branch, handle.Id, onePhase: true, engine.Now + engine.Options.ParticipantCallTimeout, cancellationToken).ConfigureAwait(false);
@@ -210,7 +210,7 @@ public sealed partial class TwoPhaseCommitProcessor
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+                await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 

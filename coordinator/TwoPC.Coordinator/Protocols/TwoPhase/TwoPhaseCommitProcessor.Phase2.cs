@@ -39,7 +39,7 @@ public sealed partial class TwoPhaseCommitProcessor
                 CoordinatorLog.Phase2Retry(engine.Logger, handle.Id, branch.BranchId, attempt, ex.Message);
             }
 
-            await engine.DelayAsync(Backoff.Delay(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
+            await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,316 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using TwoPC.Coordinator.Diagnostics;
+using TwoPC.Coordinator.Hosting;
+using TwoPC.Coordinator.Participants;
+using TwoPC.Coordinator.Protocols;
+using TwoPC.Coordinator.Protocols.Saga;
+using TwoPC.Coordinator.Protocols.TwoPhase;
+using TwoPC.Coordinator.Storage.InMemory;
+using TwoPC.Coordinator.Transactions;
+
+namespace TwoPC.Simulation.Tests.World;
+
+/// <summary>One planned transaction of a scenario and what the client learned about it.</summary>
+internal sealed class TxPlan
+{
+    public string Label { get; init; } = "";
+    public bool Saga { get; init; }
+    public string Id { get; set; } = "";
+    public List<(SimParticipant Participant, Vote Vote)> Votes { get; } = [];
+    public List<(SimParticipant Participant, int Branch)> Branches { get; } = [];
+    public bool ClientAborts { get; init; }
+    public bool? ClientHeard { get; set; }
+    public bool ClientDone { get; set; }
+}
+
+/// <summary>
+/// One seeded run: the real engine (single-threaded on <see cref="SimLoop"/>) over an <see cref="InMemoryTransactionLog"/>,
+/// modelled participants, a faulty network, crashes and ambiguous log writes until <see cref="HealAt"/>, then
+/// quiescence. The same seed gives the same run.
+/// </summary>
+internal sealed partial class Simulation
+{
+    public static readonly TimeSpan HealAt = TimeSpan.FromSeconds(6);
+    public static readonly TimeSpan TerminationBound = TimeSpan.FromSeconds(120);
+    private const int MaxSteps = 200_000;
+
+    private readonly Queue<string> _recent = new();
+    private readonly List<string>? _fullTrace;
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tx, string Step), int> _groups = [];
+    private readonly List<TxPlan> _plans = [];
+    private readonly DateTimeOffset _start;
+    private long _ids;
+    private InvariantViolation? _violation;
+    private bool _healed;
+    private bool _stopping;
+
+    public Simulation(int seed, bool fullTrace = false)
+    {
+        Seed = seed;
+        Rng = new Random(seed);
+        _fullTrace = fullTrace ? [] : null;
+        Loop = new SimLoop();
+        _start = Loop.Now;
+        World = Loop.NewOwner();
+        Net = new SimNetwork(this) { Faulty = true };
+        Checks = new Invariants(this);
+        Participants = [.. Enumerable.Range(1, 5).Select(i => new SimParticipant($"p{i}", this))];
+        Log.FailBeforeWrite = r => _stopping || LogFault(r, "before");
+        Log.FailAfterWrite = r =>
+        {
+            Checks.OnCoordinatorSave(r);
+            return LogFault(r, "after");
+        };
+    }
+
+    public int Seed { get; }
+    public Random Rng { get; }
+    public SimLoop Loop { get; }
+    public int World { get; }
+    public SimNetwork Net { get; }
+    public Invariants Checks { get; }
+    public List<SimParticipant> Participants { get; }
+    public InMemoryTransactionLog Log { get; } = new();
+    public TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(1);
+    public IReadOnlyList<string> FullTrace => _fullTrace ?? [];
+    public int Steps { get; private set; }
+    public TimeSpan Elapsed => Loop.Now - _start;
+
+    // The coordinator process (one incarnation at a time).
+    public int CoordinatorOwner { get; private set; }
+    public TransactionManager? Manager { get; private set; }
+    private EngineServices? _engine;
+    private readonly List<Action> _onCoordinatorCrash = [];
+
+    public SimParticipant Participant(string address) => Participants.First(p => p.Address == address);
+
+    public string Name(string tx) => _names.TryGetValue(tx, out var n) ? n : tx[..6];
+
+    /// <summary>The coordinator log's current (possibly not yet flushed) record; the in-memory log answers synchronously.</summary>
+    public TransactionRecord? Stored(string tx) => tx.Length == 0 ? null : Log.GetAsync(tx, CancellationToken.None).Result;
+
+    public TxPlan? PlanOf(string tx) => _plans.FirstOrDefault(p => p.Id == tx);
+
+    public int GroupOf(string tx, string step) => _groups.GetValueOrDefault((tx, step));
+
+    public void Trace(string what)
+    {
+        var line = $"{Elapsed.TotalMilliseconds,8:0.0}ms {what}";
+        _fullTrace?.Add(line);
+        if (_recent.Count == 40) _recent.Dequeue();
+        _recent.Enqueue(line);
+    }
+
+    public void Violation(string invariant, string message)
+    {
+        var v = new InvariantViolation(invariant, message);
+        _violation ??= v;
+        throw v;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop after <paramref name="delay"/> of virtual time (dropped if the owner dies).</summary>
+    public void After(int owner, TimeSpan delay, Action action) =>
+        new SimTime(Loop, owner).CreateTimer(_ => Loop.Post(owner, action), null, delay, Timeout.InfiniteTimeSpan);
+
+    private Task Sleep(TimeSpan delay)
+    {
+        var done = new TaskCompletionSource();
+        After(World, delay, () => done.TrySetResult());
+        return done.Task;
+    }
+
+    /// <summary>Runs the scenario to quiescence; throws <see cref="SimulationFailure"/> naming the seed on any violation.</summary>
+    public void Run()
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null); // continuations must run inline on this thread
+        Loop.Bind();
+        try
+        {
+            StartCoordinator();
+            PlanScenario();
+            MainLoop();
+            Checks.AtEnd(_plans);
+        }
+        catch (InvariantViolation v)
+        {
+            throw new SimulationFailure(Seed, _violation ?? v, [.. _recent]);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        if (_violation is not null) throw new SimulationFailure(Seed, _violation, [.. _recent]);
+    }
+
+    private void MainLoop()
+    {
+        while (true)
+        {
+            Loop.RunReady();
+            if (_violation is not null) throw _violation;
+            if (_healed && Quiescent()) return;
+            if (++Steps > MaxSteps || Elapsed > HealAt + TerminationBound)
+                Violation("Termination", $"not quiescent {TerminationBound.TotalSeconds}s (virtual) after healing / {MaxSteps} steps: {Pending()}");
+
+            var next = Loop.NextDue;
+            if (Net.DeliverableCount > 0 && (next is null || Rng.Next(8) > 0))
+            {
+                Net.DeliverOne();
+            }
+            else if (Net.NextNotBefore is { } nb && (next is null || nb < next) && nb > Loop.Now)
+            {
+                Loop.AdvanceTo(nb);
+            }
+            else if (!Loop.FireNextTimers())
+            {
+                if (Net.DeliverableCount == 0) Violation("Termination", "nothing left to run but not quiescent: " + Pending());
+            }
+        }
+    }
+
+    private bool Quiescent() =>
+        Manager is not null && Net.InFlight == 0 && !Loop.HasReady && _plans.All(p => p.ClientDone)
+        && _engine!.Table.Count == 0 && Participants.All(p => p.Up && !p.InDoubt().Any())
+        && _plans.All(p => !p.Saga || Stored(p.Id) is not { } r || r.State.IsFinished());
+
+    private string Pending() =>
+        $"coordinator {(Manager is null ? "down" : "up")}, live transactions {_engine?.Table.Count}, messages in flight {Net.InFlight}, "
+        + $"clients pending {_plans.Count(p => !p.ClientDone)}, in-doubt branches {string.Join(",", Participants.SelectMany(p => p.InDoubt().Select(b => $"{p.Name}:{Name(b.Tx)}/{b.Branch}")))}, "
+        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && !r.State.IsFinished()).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}";
+
+    private bool LogFault(TransactionRecord r, string when)
+    {
+        if (_healed || _stopping || Rng.Next(100) >= 4) return false;
+        Trace($"log write of {Name(r.Id)} ({r.State}) fails {when} writing");
+        return true;
+    }
+
+    private void Heal()
+    {
+        _healed = true;
+        Net.Faulty = false;
+        Trace("HEAL: no more faults");
+        if (Manager is null) StartCoordinator();
+        foreach (var p in Participants.Where(p => !p.Up)) RestartParticipant(p);
+    }
+
+    // ---- coordinator process ----
+
+    private void StartCoordinator()
+    {
+        var owner = CoordinatorOwner = Loop.NewOwner();
+        var options = new CoordinatorOptions
+        {
+            DefaultTimeout = TimeSpan.FromSeconds(3),
+            RetryInitialDelay = TimeSpan.FromMilliseconds(50),
+            RetryMaxDelay = TimeSpan.FromSeconds(1),
+            ParticipantCallTimeout = CallTimeout,
+            CompensationAttemptLimit = 100,
+        };
+        _engine = new EngineServices(Log, new TransactionTable(), new SimParticipantClient(this, owner), Options.Create(options),
+            new SimTime(Loop, owner), new CoordinatorMetrics(), NullLogger<EngineServices>.Instance)
+        {
+            RunDriver = work => RunDriver(owner, work),
+            Random = new Random(Rng.Next()),
+            NewTransactionId = () => $"{++_ids:x16}{Rng.NextInt64():x16}",
+        };
+        var twoPhase = new TwoPhaseCommitProcessor(_engine);
+        var saga = new SagaProcessor(_engine);
+        Manager = new TransactionManager(_engine, twoPhase, saga);
+        Manager.Register(saga);
+        Trace($"coordinator starts (incarnation {owner})");
+        var manager = Manager;
+        Loop.Post(owner, () => _ = manager.RecoverAsync(CancellationToken.None));
+    }
+
+    private Task RunDriver(int owner, Func<Task> work)
+    {
+        var done = new TaskCompletionSource();
+        Loop.Post(owner, () => work().ContinueWith(_ => done.TrySetResult(), TaskContinuationOptions.ExecuteSynchronously));
+        return done.Task;
+    }
+
+    private void CrashCoordinator()
+    {
+        if (Manager is null || _healed) return;
+        Trace("CRASH coordinator");
+        Loop.Kill(CoordinatorOwner);
+        Manager = null;
+        _stopping = true; // a dying process writes nothing more
+        try
+        {
+            _engine!.Stop();
+        }
+        finally
+        {
+            _stopping = false;
+        }
+
+        Log.Crash();
+        foreach (var fail in _onCoordinatorCrash.ToList()) fail();
+        _onCoordinatorCrash.Clear();
+        After(World, TimeSpan.FromMilliseconds(Rng.Next(0, 1500)), () =>
+        {
+            if (Manager is null) StartCoordinator();
+        });
+    }
+
+    /// <summary>Awaits a client call; null when the coordinator crashed before it answered.</summary>
+    private Task<Task?> Call(Task call)
+    {
+        var result = new TaskCompletionSource<Task?>();
+        _onCoordinatorCrash.Add(() => result.TrySetResult(null));
+        call.ContinueWith(t => result.TrySetResult(t), TaskContinuationOptions.ExecuteSynchronously);
+        return result.Task;
+    }
+
+    // ---- participants ----
+
+    private void CrashParticipant(SimParticipant p)
+    {
+        if (!p.Up || _healed) return;
+        Trace($"CRASH {p.Name}");
+        p.Crash();
+        After(World, TimeSpan.FromMilliseconds(Rng.Next(100, 2500)), () => RestartParticipant(p));
+    }
+
+    private void RestartParticipant(SimParticipant p)
+    {
+        if (p.Up) return;
+        p.Up = true;
+        Trace($"{p.Name} restarts; in doubt: {p.InDoubt().Count()}");
+        AskAboutInDoubt(p);
+    }
+
+    /// <summary>The SDK's in-doubt resolution: ask the coordinator about every prepared branch.</summary>
+    private void AskAboutInDoubt(SimParticipant p)
+    {
+        foreach (var (tx, branch) in p.InDoubt())
+        {
+            Net.Ask(p, $"ResolveInDoubt {Name(tx)}/{branch} from {p.Name}", () =>
+            {
+                if (Manager is null) return;
+                var answer = Manager.ResolveInDoubtAsync(tx, CancellationToken.None);
+                answer.ContinueWith(t =>
+                {
+                    if (!t.IsCompletedSuccessfully || t.Result.Pending || !p.Up) return;
+                    var decided = t.Result.Record.State;
+                    if (!decided.IsDecided()) return;
+                    Trace($"{p.Name} learns {Name(tx)} is {decided}{(t.Result.Presumed ? " (presumed)" : "")}");
+                    p.Resolve(tx, branch, decided.IsCommitDecided());
+                }, TaskContinuationOptions.ExecuteSynchronously);
+            });
+        }
+    }
+}
+
+/// <summary>A seed broke an invariant.</summary>
+internal sealed class SimulationFailure(int seed, InvariantViolation violation, IReadOnlyList<string> recent)
+    : Exception($"seed {seed}: {violation.Message}\nreproduce: TWOPC_SIM_SEED={seed} dotnet test tests/TwoPC.Simulation.Tests --filter ReplaySeed\nlast events:\n  {string.Join("\n  ", recent)}", violation)
+{
+    public int Seed { get; } = seed;
+}
