@@ -8,6 +8,7 @@ namespace TwoPC.Participant.Client;
 public sealed class DistributedTransaction
 {
     private readonly TwoPcClient _client;
+    private int _enlisted;
 
     internal DistributedTransaction(TwoPcClient client, string id, DateTimeOffset? deadline)
     {
@@ -50,6 +51,7 @@ public sealed class DistributedTransaction
         };
         var response = await _client.CallAsync(c => c.EnlistAsync(request, _client.Call(_client.Options.CallTimeout, cancellationToken)),
             CoordinatorCall.Enlist, Id).ConfigureAwait(false);
+        Interlocked.Increment(ref _enlisted);
         return response.BranchId;
     }
 
@@ -58,13 +60,25 @@ public sealed class DistributedTransaction
     /// <paramref name="waitForCompletion"/> the answer comes after every branch acknowledged phase 2.
     /// </summary>
     /// <exception cref="TransactionInDoubtException">The reply was lost (timeout, connection loss): the outcome is unknown.</exception>
-    /// <exception cref="TransactionAbortedException">The coordinator had no record of the transaction (presumed abort).</exception>
+    /// <exception cref="TransactionAbortedException">The coordinator had no record of the transaction (presumed abort;
+    /// only for transactions this object enlisted two or more branches in — with one branch, see below).</exception>
+    /// <exception cref="TransactionInDoubtException">Also: no record of a single-branch transaction, which may have
+    /// committed in one phase at its participant before the coordinator crashed.</exception>
     public async Task<TransactionOutcome> CommitAsync(bool waitForCompletion = false, CancellationToken cancellationToken = default)
     {
         var request = new P.CommitRequest { TransactionId = Id, WaitForCompletion = waitForCompletion };
-        var response = await _client.CallAsync(c => c.CommitAsync(request, _client.Call(_client.Options.CompletionTimeout, cancellationToken)),
-            CoordinatorCall.Commit, Id).ConfigureAwait(false);
-        return ProtoMapping.ToOutcome(response.Outcome, response.Reason, response.State);
+        try
+        {
+            var response = await _client.CallAsync(c => c.CommitAsync(request, _client.Call(_client.Options.CompletionTimeout, cancellationToken)),
+                CoordinatorCall.Commit, Id).ConfigureAwait(false);
+            return ProtoMapping.ToOutcome(response.Outcome, response.Reason, response.State);
+        }
+        catch (TransactionAbortedException ex) when (ex.InnerException is RpcException { StatusCode: StatusCode.NotFound } && Volatile.Read(ref _enlisted) < 2)
+        {
+            // With one branch the coordinator may have handed the decision to the participant (one-phase commit) and
+            // then lost its memory in a crash: "no record" does not prove abort here; only the participant knows.
+            throw new TransactionInDoubtException(Id, "the coordinator has no record of this single-branch transaction; it may have committed in one phase at the participant. " + ex.Message, ex);
+        }
     }
 
     /// <summary>Aborts the transaction if it is still undecided.</summary>

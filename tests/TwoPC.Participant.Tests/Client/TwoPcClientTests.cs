@@ -67,11 +67,22 @@ public sealed class TwoPcClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commit_UnknownTransaction_IsDefinitelyAborted()
+    public async Task Commit_UnknownTransactionWithTwoBranches_IsDefinitelyAborted()
     {
         _coordinator.OnCommit = _ => throw Status(StatusCode.NotFound);
-        var tx = _client.Attach("tx-gone");
+        var tx = await _client.BeginAsync();
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7001"), "a", new byte[] { 1 });
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7002"), "b", new byte[] { 2 });
         await Assert.ThrowsAsync<TransactionAbortedException>(() => tx.CommitAsync());
+    }
+
+    [Fact]
+    public async Task Commit_UnknownSingleBranchTransaction_IsInDoubt_BecauseItMayHaveCommittedInOnePhase()
+    {
+        _coordinator.OnCommit = _ => throw Status(StatusCode.NotFound);
+        var tx = await _client.BeginAsync();
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7001"), "a", new byte[] { 1 });
+        await Assert.ThrowsAsync<TransactionInDoubtException>(() => tx.CommitAsync());
     }
 
     [Fact]
