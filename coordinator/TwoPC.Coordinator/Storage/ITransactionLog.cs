@@ -37,6 +37,12 @@ public interface ITransactionLog
     /// <summary>The stored record, or null when none exists.</summary>
     Task<TransactionRecord?> GetAsync(string transactionId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The stored record created with <paramref name="idempotencyKey"/>, or null. Keys survive restarts for as long
+    /// as their record does, so a client retrying after a coordinator crash finds what it created.
+    /// </summary>
+    Task<TransactionRecord?> FindByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken);
+
     /// <summary>Every record not in a finished state (see <see cref="TransactionStateExtensions.IsFinished"/>).</summary>
     Task<IReadOnlyList<TransactionRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken);
 

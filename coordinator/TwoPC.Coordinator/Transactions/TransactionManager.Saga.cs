@@ -46,6 +46,9 @@ public sealed partial class TransactionManager
         {
             // The key is claimed before any participant is asked: a retry finds its saga even when a participant
             // has become unreachable since.
+            // After a restart the in-memory key map is empty: a key the log already knows belongs to its old saga.
+            if (key is not null && await engine.Log.FindByIdempotencyKeyAsync(key, cancellationToken).ConfigureAwait(false) is { } previous)
+                engine.Table.ClaimKey(key, previous.Id);
             for (var round = 1; key is not null; round++)
             {
                 var owner = engine.Table.ClaimKey(key, record.Id);

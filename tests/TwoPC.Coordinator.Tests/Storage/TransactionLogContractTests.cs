@@ -114,6 +114,21 @@ public abstract class TransactionLogContractTests
     }
 
     [Fact]
+    public async Task IdempotencyKey_FindsItsRecord_AfterACrash()
+    {
+        var log = CreateLog();
+        var keyed = Record(state: TransactionState.SagaCompleted);
+        keyed.IdempotencyKey = "order-42";
+        await log.SaveAsync(keyed, WriteDurability.Forced, CancellationToken.None);
+        await log.SaveAsync(Record(), WriteDurability.Forced, CancellationToken.None);
+
+        var reopened = CrashAndReopen(log);
+
+        Assert.Equal(keyed.Id, (await reopened.FindByIdempotencyKeyAsync("order-42", CancellationToken.None))?.Id);
+        Assert.Null(await reopened.FindByIdempotencyKeyAsync("order-43", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Get_UnknownId_ReturnsNull()
     {
         Assert.Null(await CreateLog().GetAsync(TransactionManager.NewId(), CancellationToken.None));

@@ -55,6 +55,22 @@ public sealed class SagaCrashTests
         Assert.Equal(1000, cluster.KillAndReadBalances(1).GetValueOrDefault("acct", 1000));
     }
 
+    [Fact]
+    public async Task RetriedRunSaga_WithTheSameKey_AfterACoordinatorRestart_ReturnsTheFirstSaga_AndRunsNothingAgain()
+    {
+        await using var cluster = await Cluster.StartAsync(2);
+        var first = await Transfer(cluster, "acct", 10).IdempotencyKey("transfer-7").RunAsync();
+        Assert.Equal(SagaOutcome.Completed, first.Outcome);
+
+        cluster.Coordinator.Kill();
+        await cluster.Coordinator.StartAsync();
+        var retried = await Transfer(cluster, "acct", 10).IdempotencyKey("transfer-7").RunAsync();
+
+        Assert.Equal(first.TransactionId, retried.TransactionId);
+        Assert.Equal(990, cluster.KillAndReadBalances(0)["acct"]);
+        Assert.Equal(1010, cluster.KillAndReadBalances(1)["acct"]);
+    }
+
     private static SagaBuilder Transfer(Cluster cluster, string account, long amount) => cluster.Client.Saga()
         .Step("debit", cluster.Participants[0].Address, "ledger-step", Cluster.Ledger(account, -amount), Cluster.Ledger(account, -amount))
         .Step("credit", cluster.Participants[1].Address, "ledger-step", Cluster.Ledger(account, amount), Cluster.Ledger(account, amount));

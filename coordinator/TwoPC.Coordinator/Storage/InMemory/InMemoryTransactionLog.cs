@@ -77,6 +77,16 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     }
 
     /// <inheritdoc />
+    public Task<TransactionRecord?> FindByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var found = Merged().FirstOrDefault(r => r.IdempotencyKey == idempotencyKey);
+            return Task.FromResult(found?.Clone());
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<TransactionRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -12,6 +12,7 @@ namespace TwoPC.Coordinator.Storage.LiteDb;
 public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
 {
     private const string Collection = "transactions";
+    private const string Keys = "idempotency_keys";
     private readonly LiteDbGroupCommitter _committer;
     private readonly ILiteCollection<BsonDocument> _reads;
 
@@ -30,7 +31,13 @@ public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
     public Task SaveAsync(TransactionRecord record, WriteDurability durability, CancellationToken cancellationToken)
     {
         var doc = TransactionDocumentMapper.ToDocument(record);
-        return _committer.WriteAsync(db => db.GetCollection(Collection).Upsert(doc), durability == WriteDurability.Forced, cancellationToken);
+        var key = record.IdempotencyKey is { } k ? new BsonDocument { ["_id"] = k, ["tx"] = record.Id } : null;
+        return _committer.WriteAsync(db =>
+        {
+            db.GetCollection(Collection).Upsert(doc);
+            // Keys live in their own small collection (primary key lookup), so unkeyed transactions pay nothing.
+            if (key is not null) db.GetCollection(Keys).Upsert(key);
+        }, durability == WriteDurability.Forced, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -41,6 +48,15 @@ public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var doc = _reads.FindById(transactionId);
+        return Task.FromResult(doc is null ? null : TransactionDocumentMapper.FromDocument(doc));
+    }
+
+    /// <inheritdoc />
+    public Task<TransactionRecord?> FindByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var key = _committer.Database.GetCollection(Keys).FindById(idempotencyKey);
+        var doc = key is null ? null : _reads.FindById(key["tx"]);
         return Task.FromResult(doc is null ? null : TransactionDocumentMapper.FromDocument(doc));
     }
 
@@ -77,7 +93,12 @@ public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
                 .Take(limit)
                 .Select(d => d["_id"])
                 .ToList();
-            foreach (var id in ids) col.Delete(id);
+            var keys = db.GetCollection(Keys);
+            foreach (var id in ids)
+            {
+                if (col.FindById(id) is { } d && d.TryGetValue("ikey", out var k)) keys.Delete(k);
+                col.Delete(id);
+            }
             return ids.Count;
         }, force: false, cancellationToken);
     }
