@@ -52,6 +52,12 @@ public sealed class AccountBook
         lock (_gate) return _balances[account];
     }
 
+    /// <summary>Every balance at one instant, and how many locks are held.</summary>
+    public (long[] Balances, int LocksHeld) Balances()
+    {
+        lock (_gate) return ((long[])_balances.Clone(), _exclusive.Count + _auditors.Count);
+    }
+
     /// <summary>The total of all balances at one instant, and how many locks are held.</summary>
     public (long Total, int LocksHeld) Snapshot()
     {

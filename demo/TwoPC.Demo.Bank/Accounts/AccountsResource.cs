@@ -4,8 +4,8 @@ namespace TwoPC.Demo.Bank.Accounts;
 
 /// <summary>
 /// 2PC resource <c>accounts</c>, payload "account:delta". Prepare takes the account's exclusive lock (waiting up to
-/// LockWait) and votes ABORT if the delta would overdraw; Commit applies the delta in memory, queues its write, then
-/// releases the lock; Abort releases it.
+/// LockWait) and votes ABORT if the delta would overdraw; Commit applies the delta in memory, queues its write (the
+/// balance and an <see cref="AppliedLog"/> row), then releases the lock; Abort releases it.
 /// </summary>
 public sealed class AccountsResource(AccountBook book) : ITransactionalResource
 {
@@ -50,7 +50,11 @@ public sealed class AccountsResource(AccountBook book) : ITransactionalResource
     private void Apply(BranchContext context, int account, long delta)
     {
         var doc = book.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw account {account}");
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        context.Write(db =>
+        {
+            db.GetCollection(AccountBook.Collection).Upsert(doc);
+            AppliedLog.Record(db, context.TransactionId, account, delta);
+        });
         book.UnlockExclusive(account, context.TransactionId);
     }
 }
