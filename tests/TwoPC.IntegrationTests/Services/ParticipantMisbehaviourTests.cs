@@ -124,12 +124,14 @@ public sealed class ParticipantMisbehaviourTests(ShortCallTimeoutFixture fixture
         Assert.Empty((await Client.GetTransactionAsync(new GetTransactionRequest { TransactionId = id })).Branches);
     }
 
+    // The transaction's timeout is 5 s: a participant whose Prepare fails at the transport level (garbage, no answer) is
+    // retried as transient until that deadline, then the transaction aborts.
     private async Task<CommitResponse> CommitTwoBranchesAsync(Uri first, Uri second)
     {
-        var id = (await Client.BeginAsync(new BeginRequest { Mode = TransactionMode.TwoPhase, Timeout = new Google.Protobuf.WellKnownTypes.Duration { Seconds = 30 } })).TransactionId;
+        var id = (await Client.BeginAsync(new BeginRequest { Mode = TransactionMode.TwoPhase, Timeout = new Google.Protobuf.WellKnownTypes.Duration { Seconds = 5 } })).TransactionId;
         await Client.EnlistAsync(new EnlistRequest { TransactionId = id, ParticipantAddress = first.ToString().TrimEnd('/'), Resource = "r" });
         await Client.EnlistAsync(new EnlistRequest { TransactionId = id, ParticipantAddress = second.ToString().TrimEnd('/'), Resource = "r" });
-        return await Client.CommitAsync(new CommitRequest { TransactionId = id }, deadline: DateTime.UtcNow.AddSeconds(30));
+        return await Client.CommitAsync(new CommitRequest { TransactionId = id }, deadline: DateTime.UtcNow.AddSeconds(60));
     }
 
     /// <summary>A participant endpoint in the test process whose Prepare answer the test chooses; counts Commit calls.</summary>
