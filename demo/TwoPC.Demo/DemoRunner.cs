@@ -16,6 +16,7 @@ public static class DemoRunner
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
+        if (args is ["soak", ..]) return await SoakAsync(args[1..], output, cancellationToken).ConfigureAwait(false);
         DemoOptions options;
         try
         {
@@ -51,6 +52,37 @@ public static class DemoRunner
         var ok = runs.All(r => r.Item2.AllDecided && r.Item2.FinalTotal == expected && (r.Item1 != DemoMode.TwoPhase || r.Item2.AuditViolations == 0));
         output.WriteLine(ok ? "OK: every transfer decided, totals exact." : "FAILED: see the table above.");
         return ok ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The bank nemesis soak (<c>soak --duration S --concurrency 16,64</c>): 2PC transfers on a hot spot while the
+    /// coordinator and the banks are killed and restarted; prints one SOAK line. Returns 0 only without any violation.
+    /// </summary>
+    private static async Task<int> SoakAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        Soak.SoakOptions options;
+        try
+        {
+            options = Soak.SoakOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            output.WriteLine(ex.Message);
+            return 2;
+        }
+
+        var dataRoot = Path.Combine(Path.GetTempPath(), "twopc-soak-" + Guid.NewGuid().ToString("N")[..8]);
+        output.WriteLine($"TwoPC bank nemesis soak: {options.Duration.TotalSeconds:F0}s, concurrency {string.Join(",", options.Concurrency)}, " +
+                         $"{options.Accounts} accounts ({options.HotPercent}% of transfers on 2 hot accounts), timeout {options.TransactionTimeout.TotalSeconds:F0}s, " +
+                         $"coordinator killed every {options.KillMin.TotalSeconds:F0}-{options.KillMax.TotalSeconds:F0}s; data in {dataRoot}");
+        try
+        {
+            return await new Soak.SoakRun(options, Binaries.Locate(), dataRoot, output).RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!options.KeepData) TryDelete(dataRoot);
+        }
     }
 
     private static void TryDelete(string path)

@@ -52,6 +52,12 @@ public sealed class AccountBook
         lock (_gate) return _balances[account];
     }
 
+    /// <summary>Every balance at one instant, and how many locks are held.</summary>
+    public (long[] Balances, int LocksHeld) Balances()
+    {
+        lock (_gate) return ((long[])_balances.Clone(), _exclusive.Count + _auditors.Count);
+    }
+
     /// <summary>The total of all balances at one instant, and how many locks are held.</summary>
     public (long Total, int LocksHeld) Snapshot()
     {
@@ -63,13 +69,43 @@ public sealed class AccountBook
         }
     }
 
+    /// <summary>Why adding <paramref name="delta"/> to <paramref name="account"/> is refused now (unknown account, zero, overflow, overdraw), or null.</summary>
+    public string? Refusal(int account, long delta)
+    {
+        if (!Exists(account)) return $"no account {account}";
+        if (delta == 0) return $"amount must not be zero (account {account})";
+        lock (_gate)
+        {
+            var balance = _balances[account];
+            if (delta > 0 && balance > long.MaxValue - delta) return $"amount {delta} would overflow account {account}";
+            if (balance + delta < 0) return $"insufficient funds in account {account}";
+        }
+
+        return null;
+    }
+
+    /// <summary>True if <paramref name="owner"/> already holds the exclusive lock on <paramref name="account"/>.</summary>
+    public bool IsLockedBy(int account, string owner)
+    {
+        lock (_gate) return _exclusive.TryGetValue(account, out var o) && o == owner;
+    }
+
     /// <summary>Adds <paramref name="delta"/> if the balance stays non-negative (or always, with <paramref name="force"/>).</summary>
-    /// <returns>The document to persist, or null when it would overdraw.</returns>
+    /// <returns>The document to persist, or null when it would overdraw or overflow.</returns>
     public BsonDocument? TryApply(int account, long delta, bool force = false)
     {
         lock (_gate)
         {
-            var next = _balances[account] + delta;
+            long next;
+            try
+            {
+                next = checked(_balances[account] + delta);
+            }
+            catch (OverflowException)
+            {
+                return null;
+            }
+
             if (next < 0 && !force) return null;
             _balances[account] = next;
             return new BsonDocument { ["_id"] = account, ["balance"] = next };

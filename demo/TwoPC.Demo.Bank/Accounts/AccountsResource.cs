@@ -4,21 +4,24 @@ namespace TwoPC.Demo.Bank.Accounts;
 
 /// <summary>
 /// 2PC resource <c>accounts</c>, payload "account:delta". Prepare takes the account's exclusive lock (waiting up to
-/// LockWait) and votes ABORT if the delta would overdraw; Commit applies the delta in memory, queues its write, then
-/// releases the lock; Abort releases it.
+/// LockWait) and votes ABORT if the account is unknown, the delta is zero, would
+/// overflow or overdraw, or the account is already in the same transaction (same-account transfer); Commit applies the delta in memory, queues its write (the
+/// balance and an <see cref="AppliedLog"/> row), then releases the lock; Abort releases it.
 /// </summary>
 public sealed class AccountsResource(AccountBook book) : ITransactionalResource
 {
     public async ValueTask<PrepareResult> PrepareAsync(PrepareContext context, CancellationToken cancellationToken)
     {
         var (account, delta) = Payload.Parse(context.Payload);
-        if (!book.Exists(account)) return PrepareResult.Abort($"no account {account}");
+        if (!book.Exists(account) || delta == 0) return PrepareResult.Abort(book.Refusal(account, delta)!);
+        if (book.IsLockedBy(account, context.TransactionId))
+            return PrepareResult.Abort($"account {account} is already in this transaction (same-account transfer)");
         if (!await book.LockExclusiveAsync(account, context.TransactionId, cancellationToken).ConfigureAwait(false))
             return PrepareResult.Abort($"account {account} is locked");
-        if (book.Balance(account) + delta < 0)
+        if (book.Refusal(account, delta) is { } refused)
         {
             book.UnlockExclusive(account, context.TransactionId);
-            return PrepareResult.Abort($"insufficient funds in account {account}");
+            return PrepareResult.Abort(refused);
         }
 
         if (context.OnePhase) Apply(context, account, delta);
@@ -50,7 +53,11 @@ public sealed class AccountsResource(AccountBook book) : ITransactionalResource
     private void Apply(BranchContext context, int account, long delta)
     {
         var doc = book.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw account {account}");
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        context.Write(db =>
+        {
+            db.GetCollection(AccountBook.Collection).Upsert(doc);
+            AppliedLog.Record(db, context.TransactionId, account, delta);
+        });
         book.UnlockExclusive(account, context.TransactionId);
     }
 }

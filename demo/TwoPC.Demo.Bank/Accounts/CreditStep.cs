@@ -12,7 +12,8 @@ public sealed class CreditStep(AccountBook book) : ISagaStepHandler
     {
         var (account, amount) = Payload.Parse(context.Payload);
         if (!book.Exists(account) || amount <= 0) return ValueTask.FromResult(StepResult.Failed($"bad credit {account}:{amount}"));
-        var doc = book.TryApply(account, amount)!;
+        // An amount that would overflow the balance used to wrap around and hand a null document to the write.
+        if (book.TryApply(account, amount) is not { } doc) return ValueTask.FromResult(StepResult.Failed($"amount {amount} would overflow account {account}"));
         context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
         return ValueTask.FromResult(StepResult.Succeeded());
     }

@@ -10,7 +10,8 @@ namespace TwoPC.Demo.Cluster;
 /// <summary>A bank process and the demo's clients for it.</summary>
 internal sealed class BankNode(string name, Uri address, ChildProcess process) : IDisposable
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address);
+    // Large enough for the Ledger of a long soak (every applied transfer).
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 256 * 1024 * 1024 });
 
     public string Name { get; } = name;
 
@@ -43,7 +44,14 @@ internal sealed class BankCluster : IDisposable
         B = b;
         ExpectedTotal = 2L * accounts * initialBalance;
         Client = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = coordinatorAddress, CompletionTimeout = TimeSpan.FromSeconds(30) });
+        CoordinatorChannel = GrpcChannel.ForAddress(coordinatorAddress);
     }
+
+    /// <summary>A raw channel to the coordinator (for calls the client SDK does not offer, like ListTransactions).</summary>
+    public GrpcChannel CoordinatorChannel { get; }
+
+    /// <summary>Both banks, in a fixed order (index 0 = bank-a).</summary>
+    public IReadOnlyList<BankNode> Banks => [A, B];
 
     public ChildProcess Coordinator { get; }
 
@@ -141,6 +149,7 @@ internal sealed class BankCluster : IDisposable
         B.Dispose();
         Coordinator.Dispose();
         Client.Dispose();
+        CoordinatorChannel.Dispose();
     }
 
     private Task WaitCoordinatorReadyAsync(CancellationToken cancellationToken) =>

@@ -26,7 +26,7 @@ internal sealed class Auditor(BankCluster cluster, DemoMode mode, RunStats stats
         {
             try
             {
-                var total = mode == DemoMode.TwoPhase ? await LockedTotalAsync(stop).ConfigureAwait(false) : (await cluster.ReadBalancesAsync(stop).ConfigureAwait(false)).Total;
+                var total = mode == DemoMode.TwoPhase ? await LockedTotalAsync(cluster, stop).ConfigureAwait(false) : (await cluster.ReadBalancesAsync(stop).ConfigureAwait(false)).Total;
                 if (total is { } t)
                 {
                     stats.CountAudit(violation: t != cluster.ExpectedTotal);
@@ -58,15 +58,16 @@ internal sealed class Auditor(BankCluster cluster, DemoMode mode, RunStats stats
         }
     }
 
-    private async Task<long?> LockedTotalAsync(CancellationToken cancellationToken)
+    /// <summary>One locked audit (see the class remarks): the total of both banks at one instant, or null if it aborted.</summary>
+    public static async Task<long?> LockedTotalAsync(BankCluster cluster, CancellationToken cancellationToken)
     {
         var tx = await cluster.Client.BeginAsync(TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
         await tx.EnlistAsync(cluster.A.Address, "audit", "audit"u8.ToArray(), "a", cancellationToken).ConfigureAwait(false);
         await tx.EnlistAsync(cluster.B.Address, "audit", "audit"u8.ToArray(), "b", cancellationToken).ConfigureAwait(false);
         var outcome = await tx.CommitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!outcome.IsCommitted) return null;
-        var a = await cluster.A.Client.SumAsync(new SumRequest { AuditTransactionId = tx.Id }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken);
-        var b = await cluster.B.Client.SumAsync(new SumRequest { AuditTransactionId = tx.Id }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken);
+        var a = await cluster.A.Client.SumAsync(new SumRequest { AuditTransactionId = tx.Id }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var b = await cluster.B.Client.SumAsync(new SumRequest { AuditTransactionId = tx.Id }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
         return a.Found && b.Found ? a.Total + b.Total : null;
     }
 }
