@@ -1,7 +1,7 @@
 using TwoPC.Benchmarks;
 
 // dotnet run -c Release --project tests/TwoPC.Benchmarks -- --mode 2pc|saga|floor|all --concurrency 1,16,64,256
-//   --duration 10 [--participants 2] [--json results.json]
+//   --duration 10 [--participants 2] [--json results.json] [--enlist-separately]
 BenchOptions options;
 try
 {
@@ -36,7 +36,7 @@ try
         var run = mode + "-" + Guid.NewGuid().ToString("N")[..6];
         IWorkload workload = mode switch
         {
-            "2pc" => new TwoPhaseWorkload(cluster, run, options.WaitForCompletion),
+            "2pc" => new TwoPhaseWorkload(cluster, run, options.WaitForCompletion, options.EnlistSeparately),
             "saga" => new SagaWorkload(cluster, run),
             _ => new FloorWorkload(cluster),
         };

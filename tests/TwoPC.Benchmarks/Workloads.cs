@@ -43,8 +43,11 @@ internal static class Accounts
     }
 }
 
-/// <summary>Begin, Enlist every participant (in parallel), Commit: the raw coordinator API.</summary>
-internal sealed class TwoPhaseWorkload(Cluster cluster, string run, bool waitForCompletion) : IWorkload
+/// <summary>
+/// The raw coordinator API: Begin carrying one branch per participant, then Commit (2 calls); with
+/// <c>enlistSeparately</c>, Begin, Enlist every participant (in parallel), Commit (4 calls).
+/// </summary>
+internal sealed class TwoPhaseWorkload(Cluster cluster, string run, bool waitForCompletion, bool enlistSeparately) : IWorkload
 {
     private long _beginTicks;
     private long _enlistTicks;
@@ -68,8 +71,31 @@ internal sealed class TwoPhaseWorkload(Cluster cluster, string run, bool waitFor
         var client = cluster.CoordinatorClient;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var begun = await client.BeginAsync(new P.BeginRequest { Mode = P.TransactionMode.TwoPhase }, deadline: deadline, cancellationToken: cancellationToken);
         var participants = cluster.Participants;
+        if (!enlistSeparately)
+        {
+            var begin = new P.BeginRequest { Mode = P.TransactionMode.TwoPhase };
+            for (var i = 0; i < participants.Count; i++)
+            {
+                begin.Branches.Add(new P.EnlistRequest
+                {
+                    ParticipantAddress = participants[i].Address.ToString(),
+                    Resource = "ledger",
+                    Payload = Accounts.Payload(run, worker, sequence, i, participants.Count),
+                });
+            }
+
+            var started = await client.BeginAsync(begin, deadline: deadline, cancellationToken: cancellationToken);
+            var tb = System.Diagnostics.Stopwatch.GetTimestamp();
+            var committed = await client.CommitAsync(new P.CommitRequest { TransactionId = started.TransactionId, WaitForCompletion = waitForCompletion },
+                deadline: deadline, cancellationToken: cancellationToken);
+            Interlocked.Add(ref _beginTicks, tb - t0);
+            Interlocked.Add(ref _commitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - tb);
+            Interlocked.Increment(ref _count);
+            return committed.Outcome == P.Outcome.Committed;
+        }
+
+        var begun = await client.BeginAsync(new P.BeginRequest { Mode = P.TransactionMode.TwoPhase }, deadline: deadline, cancellationToken: cancellationToken);
         var enlists = new Task[participants.Count];
         for (var i = 0; i < participants.Count; i++)
         {

@@ -47,6 +47,13 @@ public sealed class CoordinatorOptions : IValidatableObject
     /// <summary>How long finished transactions stay in the log before they are forgotten. Default 15 minutes.</summary>
     public TimeSpan FinishedRetention { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How long RunSaga reuses a participant's Describe answer (which saga step handlers it hosts) instead of asking
+    /// again; default 5 s, zero disables. Failed Describes are never cached, and a cached answer that lacks a handler
+    /// the saga needs is refreshed before the saga is rejected, so only "known good" answers are reused.
+    /// </summary>
+    public TimeSpan DescribeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Saga: compensation attempts before the saga parks as NEEDS_ATTENTION. Default 10.</summary>
     [Range(1, 1_000_000)]
     public int CompensationAttemptLimit { get; set; } = 10;
@@ -67,6 +74,7 @@ public sealed class CoordinatorOptions : IValidatableObject
         if (RetryMaxDelay < RetryInitialDelay) yield return new("must be >= RetryInitialDelay", [nameof(RetryMaxDelay)]);
         if (!Positive(TimeoutCheckInterval)) yield return new("must be > 0", [nameof(TimeoutCheckInterval)]);
         if (FinishedRetention < TimeSpan.Zero) yield return new("must be >= 0", [nameof(FinishedRetention)]);
+        if (DescribeCacheDuration < TimeSpan.Zero) yield return new("must be >= 0", [nameof(DescribeCacheDuration)]);
         if (AdvertisedAddress is { Length: > 0 } a && !Uri.TryCreate(a, UriKind.Absolute, out _)) yield return new("must be an absolute URI", [nameof(AdvertisedAddress)]);
     }
 }

@@ -103,14 +103,18 @@ public sealed class EngineServices(
         });
     }
 
-    /// <summary>Marks a finished transaction: saves it lazily, signals waiters and drops it from memory once saved.</summary>
-    public async Task FinishAsync(TransactionHandle handle)
+    /// <summary>
+    /// Marks a finished transaction: saves it lazily, signals waiters and drops it from memory once saved.
+    /// <paramref name="alreadySaved"/>: the caller has just written the finished record itself (a saga's forced end
+    /// state, with CompletedAt), so the same document is not written a second time.
+    /// </summary>
+    public async Task FinishAsync(TransactionHandle handle, bool alreadySaved = false)
     {
-        Task saved;
+        Task saved = Task.CompletedTask;
         using (await handle.LockAsync(CancellationToken.None).ConfigureAwait(false))
         {
             handle.Record.CompletedAt ??= Now;
-            saved = SaveLazy(handle.Record);
+            if (!alreadySaved) saved = SaveLazy(handle.Record);
         }
 
         handle.Decided.TrySetResult();

@@ -10,9 +10,22 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
     public override Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
     {
         if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required (TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA)");
-        var record = manager.Begin((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey);
+        BranchSpec[]? branches = null;
+        if (request.Branches.Count > 0)
+        {
+            branches = new BranchSpec[request.Branches.Count];
+            for (var i = 0; i < branches.Length; i++)
+            {
+                var b = request.Branches[i];
+                if (b.TransactionId.Length > 0) throw new InvalidRequestException($"branches[{i}].transaction_id", "must be empty: the Begin creates the transaction");
+                branches[i] = new BranchSpec(b.ParticipantAddress, b.Resource, b.Payload.ToByteArray(), b.BranchKey);
+            }
+        }
+
+        var record = manager.Begin((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey, branches);
         var response = new Proto.BeginResponse { TransactionId = record.Id };
         if (record.Deadline != default) response.Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.Deadline);
+        foreach (var b in record.Branches) response.BranchIds.Add(b.BranchId);
         return Task.FromResult(response);
     }
 

@@ -13,13 +13,30 @@ namespace TwoPC.Coordinator.Transactions;
 /// <param name="saga">The saga processor (created on demand when not given).</param>
 public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCommitProcessor twoPhase, SagaProcessor? saga = null)
 {
-    /// <summary>Starts a transaction. Nothing is written: under presumed abort an unknown id means aborted.</summary>
-    public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey)
+    /// <summary>
+    /// Starts a transaction, optionally with its first branches (validated like Enlist, errors naming
+    /// <c>branches[i].field</c>; nothing is created when one is invalid). Nothing is written: under presumed abort an
+    /// unknown id means aborted.
+    /// </summary>
+    public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches = null)
     {
         if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA");
         if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
         var limit = ValidateTimeout(timeout, "timeout");
         if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");
+        branches ??= [];
+        if (branches.Count > engine.Options.MaxBranches)
+            throw new InvalidRequestException("branches", $"has {branches.Count} branches; the limit is {engine.Options.MaxBranches}");
+        for (var i = 0; i < branches.Count; i++)
+        {
+            var at = $"branches[{i}].";
+            ValidateBranch(branches[i], at);
+            if (string.IsNullOrEmpty(branches[i].BranchKey)) continue;
+            for (var j = 0; j < i; j++)
+                if (branches[j].BranchKey == branches[i].BranchKey)
+                    throw new InvalidRequestException(at + "branch_key", $"duplicates branches[{j}].branch_key; branch keys must be unique in a transaction");
+        }
+
         var now = engine.Now;
         var record = new TransactionRecord
         {
@@ -30,6 +47,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
             Deadline = now + limit,
             IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey,
         };
+        for (var i = 0; i < branches.Count; i++) record.Branches.Add(NewBranch(i + 1, branches[i]));
         if (record.IdempotencyKey is { } key)
         {
             var owner = engine.Table.ClaimKey(key, record.Id);
@@ -48,11 +66,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// <summary>Adds a branch to an active 2PC transaction; a retried Enlist with the same key returns the same branch.</summary>
     public async Task<int> EnlistAsync(string transactionId, string participantAddress, string resource, byte[] payload, string? branchKey, CancellationToken cancellationToken)
     {
-        ValidateAddress(participantAddress, "participant_address");
-        ValidateName(resource, "resource");
-        if (payload.Length > engine.Options.MaxPayloadBytes)
-            throw new InvalidRequestException("payload", $"is {payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
-        if (branchKey is { Length: > 128 }) throw new InvalidRequestException("branch_key", "must be at most 128 characters");
+        ValidateBranch(new BranchSpec(participantAddress, resource, payload, branchKey), "");
         var handle = await LiveAsync(transactionId, cancellationToken).ConfigureAwait(false);
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -64,14 +78,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
             if (record.Deadline <= engine.Now) throw new TransactionStateConflictException($"transaction {transactionId} has passed its deadline");
             if (record.Branches.Count >= engine.Options.MaxBranches)
                 throw new InvalidRequestException("transaction_id", $"transaction already has {record.Branches.Count} branches; the limit is {engine.Options.MaxBranches}");
-            var branch = new BranchRecord
-            {
-                BranchId = record.Branches.Count + 1,
-                ParticipantAddress = participantAddress,
-                Resource = resource,
-                Payload = payload,
-                BranchKey = string.IsNullOrEmpty(branchKey) ? null : branchKey,
-            };
+            var branch = NewBranch(record.Branches.Count + 1, new BranchSpec(participantAddress, resource, payload, branchKey));
             record.Branches.Add(branch);
             return branch.BranchId;
         }
@@ -203,6 +210,24 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
             throw new InvalidRequestException(field, $"{timeout} is out of range; allowed {engine.Options.MinTimeout} to {engine.Options.MaxTimeout}");
         return timeout.Value;
     }
+
+    private void ValidateBranch(BranchSpec branch, string prefix)
+    {
+        ValidateAddress(branch.ParticipantAddress, prefix + "participant_address");
+        ValidateName(branch.Resource, prefix + "resource");
+        if (branch.Payload.Length > engine.Options.MaxPayloadBytes)
+            throw new InvalidRequestException(prefix + "payload", $"is {branch.Payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
+        if (branch.BranchKey is { Length: > 128 }) throw new InvalidRequestException(prefix + "branch_key", "must be at most 128 characters");
+    }
+
+    private static BranchRecord NewBranch(int id, BranchSpec spec) => new()
+    {
+        BranchId = id,
+        ParticipantAddress = spec.ParticipantAddress,
+        Resource = spec.Resource,
+        Payload = spec.Payload,
+        BranchKey = string.IsNullOrEmpty(spec.BranchKey) ? null : spec.BranchKey,
+    };
 
     /// <summary>Throws unless <paramref name="address"/> is an absolute http(s) URI.</summary>
     public static void ValidateAddress(string address, string field)

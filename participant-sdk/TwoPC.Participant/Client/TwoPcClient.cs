@@ -43,6 +43,33 @@ public sealed class TwoPcClient : IDisposable
         return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline));
     }
 
+    /// <summary>
+    /// Begins a 2PC transaction with its branches in one call (then only <see cref="DistributedTransaction.CommitAsync"/>
+    /// is needed). The coordinator validates every branch as Enlist does; if one is invalid nothing is created.
+    /// <see cref="DistributedTransaction.EnlistAsync(Uri, string, ReadOnlyMemory{byte}, CancellationToken)"/> can add more.
+    /// </summary>
+    public async Task<DistributedTransaction> BeginAsync(IReadOnlyList<Enlistment> branches, TimeSpan? timeout = null, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        var request = new P.BeginRequest { Mode = P.TransactionMode.TwoPhase, IdempotencyKey = idempotencyKey ?? "", Timeout = ProtoMapping.Duration(timeout) };
+        foreach (var b in branches)
+        {
+            ArgumentNullException.ThrowIfNull(b);
+            ArgumentNullException.ThrowIfNull(b.Participant);
+            ArgumentException.ThrowIfNullOrWhiteSpace(b.Resource);
+            request.Branches.Add(new P.EnlistRequest
+            {
+                ParticipantAddress = b.Participant.ToString(),
+                Resource = b.Resource,
+                Payload = Google.Protobuf.ByteString.CopyFrom(b.Payload.Span),
+                BranchKey = b.BranchKey ?? "",
+            });
+        }
+
+        var response = await CallAsync(c => c.BeginAsync(request, Call(Options.CallTimeout, cancellationToken)), CoordinatorCall.Begin, null).ConfigureAwait(false);
+        return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline));
+    }
+
     /// <summary>Returns a handle on an existing transaction (for example one received from another service).</summary>
     public DistributedTransaction Attach(string transactionId)
     {

@@ -34,6 +34,40 @@ public sealed class CoordinatorBadInputTests(CoordinatorFixture fixture) : IClas
         FailsWith(StatusCode.InvalidArgument, () => Client.BeginAsync(new BeginRequest { Mode = TransactionMode.TwoPhase, Timeout = new Duration { Seconds = seconds, Nanos = nanos } }).ResponseAsync, "timeout");
 
     [Fact]
+    public async Task Begin_WithBranches_AnswersTheirIds_AndEnlistContinuesAfterThem()
+    {
+        var request = new BeginRequest { Mode = TransactionMode.TwoPhase };
+        request.Branches.Add(new EnlistRequest { ParticipantAddress = "http://127.0.0.1:1", Resource = "a", Payload = ByteString.CopyFromUtf8("x") });
+        request.Branches.Add(new EnlistRequest { ParticipantAddress = "http://127.0.0.1:2", Resource = "b" });
+
+        var begun = await Client.BeginAsync(request);
+        var third = await Client.EnlistAsync(new EnlistRequest { TransactionId = begun.TransactionId, ParticipantAddress = "http://127.0.0.1:3", Resource = "c" });
+
+        Assert.Equal([1, 2], begun.BranchIds);
+        Assert.Equal(3, third.BranchId);
+        await Client.AbortAsync(new AbortRequest { TransactionId = begun.TransactionId });
+    }
+
+    [Theory]
+    [InlineData("", "r", "", "branches[1].participant_address")]
+    [InlineData("http://127.0.0.1:1", "", "", "branches[1].resource")]
+    [InlineData("http://127.0.0.1:1", "r", "00000000000000000000000000000000", "branches[1].transaction_id")]
+    public async Task Begin_WithABadBranch_IsInvalidArgument_NamingIt_AndCreatesNothing(string address, string resource, string transactionId, string field)
+    {
+        var key = "bad-branch-" + Guid.NewGuid().ToString("N");
+        var request = new BeginRequest { Mode = TransactionMode.TwoPhase, IdempotencyKey = key };
+        request.Branches.Add(new EnlistRequest { ParticipantAddress = "http://127.0.0.1:1", Resource = "ok" });
+        request.Branches.Add(new EnlistRequest { ParticipantAddress = address, Resource = resource, TransactionId = transactionId });
+
+        await FailsWith(StatusCode.InvalidArgument, () => Client.BeginAsync(request).ResponseAsync, field);
+
+        // Nothing was created: the same key now begins a fresh transaction without branches.
+        var fresh = await Client.BeginAsync(new BeginRequest { Mode = TransactionMode.TwoPhase, IdempotencyKey = key });
+        Assert.Empty(fresh.BranchIds);
+        await Client.AbortAsync(new AbortRequest { TransactionId = fresh.TransactionId });
+    }
+
+    [Fact]
     public Task Enlist_UnknownTransaction_IsNotFound() =>
         FailsWith(StatusCode.NotFound, () => Client.EnlistAsync(new EnlistRequest { TransactionId = new string('0', 32), ParticipantAddress = "http://127.0.0.1:1", Resource = "r" }).ResponseAsync, "transaction_id");
 

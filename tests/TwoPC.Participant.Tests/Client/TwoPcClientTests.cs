@@ -54,6 +54,22 @@ public sealed class TwoPcClientTests : IAsyncLifetime
         Assert.True(((P.CommitRequest)_coordinator.Received.Single(r => r.Method == "Commit").Request).WaitForCompletion);
     }
 
+    [Fact]
+    public async Task BeginWithBranches_SendsThemInTheBegin()
+    {
+        _coordinator.OnBegin = _ => new P.BeginResponse { TransactionId = "tx-43", BranchIds = { 1, 2 } };
+
+        var tx = await _client.BeginAsync([new Enlistment(new Uri("http://127.0.0.1:5001"), "a", new byte[] { 1 }), new Enlistment(new Uri("http://127.0.0.1:5002"), "b", new byte[] { 2 }, "k2")]);
+
+        Assert.Equal("tx-43", tx.Id);
+        var begin = (P.BeginRequest)_coordinator.Received.Single(r => r.Method == "Begin").Request;
+        Assert.Equal(P.TransactionMode.TwoPhase, begin.Mode);
+        Assert.Equal(["a", "b"], begin.Branches.Select(b => b.Resource));
+        Assert.Equal(("http://127.0.0.1:5002/", "k2", ""), (begin.Branches[1].ParticipantAddress, begin.Branches[1].BranchKey, begin.Branches[1].TransactionId));
+        Assert.Equal(new byte[] { 1 }, begin.Branches[0].Payload.ToByteArray());
+        Assert.DoesNotContain(_coordinator.Received, r => r.Method == "Enlist");
+    }
+
     [Theory]
     [InlineData(StatusCode.Unavailable)]
     [InlineData(StatusCode.DeadlineExceeded)]

@@ -14,6 +14,9 @@ public sealed partial class SagaProcessor
     /// <summary>How long validation waits for a participant's Describe.</summary>
     public static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(2);
 
+    // Describe answers per participant address, kept for CoordinatorOptions.DescribeCacheDuration.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (HashSet<string> SagaSteps, DateTimeOffset Until)> _described = new(StringComparer.Ordinal);
+
     /// <summary>Checks a saga definition without any I/O; throws <see cref="InvalidRequestException"/>.</summary>
     public void Validate(IReadOnlyList<SagaStepRecord> steps)
     {
@@ -60,9 +63,25 @@ public sealed partial class SagaProcessor
     /// </summary>
     public async Task CheckParticipantsAsync(IReadOnlyList<SagaStepRecord> steps, CancellationToken cancellationToken)
     {
-        var addresses = steps.Select(s => s.ParticipantAddress).Distinct(StringComparer.Ordinal).ToList();
-        var described = await Task.WhenAll(addresses.Select(a => DescribeAsync(a, cancellationToken))).ConfigureAwait(false);
-        var hosted = addresses.Zip(described).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        var hosted = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        List<string>? ask = null;
+        foreach (var s in steps)
+        {
+            if (hosted.ContainsKey(s.ParticipantAddress) || ask?.Contains(s.ParticipantAddress) == true) continue;
+            // A fresh cached answer is used only if it names every handler this saga needs there; otherwise ask again.
+            if (_described.TryGetValue(s.ParticipantAddress, out var cached) && cached.Until > engine.Now
+                && steps.All(t => t.ParticipantAddress != s.ParticipantAddress || cached.SagaSteps.Contains(t.Resource)))
+                hosted[s.ParticipantAddress] = cached.SagaSteps;
+            else
+                (ask ??= []).Add(s.ParticipantAddress);
+        }
+
+        if (ask is not null)
+        {
+            var described = await Task.WhenAll(ask.Select(a => DescribeAsync(a, cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < ask.Count; i++) hosted[ask[i]] = described[i];
+        }
+
         for (var i = 0; i < steps.Count; i++)
         {
             var s = steps[i];
@@ -78,7 +97,10 @@ public sealed partial class SagaProcessor
         try
         {
             var (_, sagaSteps) = await engine.Participants.DescribeAsync(address, linked.Token).ConfigureAwait(false);
-            return new HashSet<string>(sagaSteps, StringComparer.Ordinal);
+            var set = new HashSet<string>(sagaSteps, StringComparer.Ordinal);
+            // Only answers are cached: an address whose Describe failed is asked again next time.
+            if (engine.Options.DescribeCacheDuration > TimeSpan.Zero) _described[address] = (set, engine.Now + engine.Options.DescribeCacheDuration);
+            return set;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

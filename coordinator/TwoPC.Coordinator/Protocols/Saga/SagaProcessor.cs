@@ -68,7 +68,8 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
             _ => "saga_needs_attention",
         });
         CoordinatorLog.Decided(engine.Logger, handle.Id, end.ToString(), reason);
-        await engine.FinishAsync(handle).ConfigureAwait(false);
+        // The forced write above is the finished record (end state and CompletedAt): no second, lazy copy.
+        await engine.FinishAsync(handle, alreadySaved: true).ConfigureAwait(false);
     }
 
     /// <summary>

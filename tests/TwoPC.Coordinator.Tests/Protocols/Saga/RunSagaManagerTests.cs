@@ -81,6 +81,48 @@ public sealed class RunSagaManagerTests
     }
 
     [Fact]
+    public async Task RunSagaAsync_SecondSagaWithinTheCacheTime_DoesNotDescribeAgain()
+    {
+        var sut = CreateSut();
+        await sut.RunSagaAsync(Shopping(), null, wait: true, null, CancellationToken.None);
+        var described = _h.Participants.ReceivedCalls().Count(c => c.GetMethodInfo().Name == nameof(IParticipantClient.DescribeAsync));
+
+        await sut.RunSagaAsync(Shopping(), null, wait: true, null, CancellationToken.None);
+
+        Assert.True(described > 0);
+        Assert.Equal(described, _h.Participants.ReceivedCalls().Count(c => c.GetMethodInfo().Name == nameof(IParticipantClient.DescribeAsync)));
+    }
+
+    [Fact]
+    public async Task RunSagaAsync_FailedDescribe_IsNotCached()
+    {
+        var sut = CreateSut();
+        _h.Participants.DescribeAsync("http://127.0.0.1:5001", Arg.Any<CancellationToken>()).ThrowsAsync(new ParticipantUnreachableException("down"));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => sut.RunSagaAsync(Shopping(), null, false, null, CancellationToken.None));
+
+        _h.Participants.DescribeAsync("http://127.0.0.1:5001", Arg.Any<CancellationToken>())
+            .Returns(((IReadOnlyList<string>)[], (IReadOnlyList<string>)["leave", "flight", "hotel", "car", "order", "payment", "shipping"]));
+        var record = await sut.RunSagaAsync(Shopping(), null, wait: true, null, CancellationToken.None);
+
+        Assert.Equal(TransactionState.SagaCompleted, record.State);
+    }
+
+    [Fact]
+    public async Task RunSagaAsync_CachedAnswerWithoutTheHandler_AsksAgainBeforeRejecting()
+    {
+        var sut = CreateSut();
+        _h.Participants.DescribeAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
+            .Returns(((IReadOnlyList<string>)[], (IReadOnlyList<string>)["leave"]));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => sut.RunSagaAsync(Shopping(), null, false, null, CancellationToken.None));
+
+        _h.Participants.DescribeAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
+            .Returns(((IReadOnlyList<string>)[], (IReadOnlyList<string>)["leave", "flight", "hotel", "car", "order", "payment", "shipping"]));
+        var record = await sut.RunSagaAsync(Shopping(), null, wait: true, null, CancellationToken.None);
+
+        Assert.Equal(TransactionState.SagaCompleted, record.State);
+    }
+
+    [Fact]
     public async Task RunSagaAsync_Recorded_ForcedBeforeAnyStepRuns()
     {
         TransactionRecord? onDiskAtFirstExecute = null;
