@@ -187,7 +187,7 @@ public sealed class CrashPointTests
     {
         // A probe transfer on the same account commits only once every lock of the first transaction is released,
         // that is, once every branch applied its outcome.
-        var until = DateTime.UtcNow.AddSeconds(40);
+        var until = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try

@@ -75,9 +75,10 @@ public sealed class CommitAndAbortTests
     public async Task Transaction_LeftActivePastItsTimeout_IsAbortedByTheCoordinator()
     {
         await using var cluster = await Cluster.StartAsync(2);
-        var tx = await cluster.BeginTransferAsync("erin", 10, timeout: TimeSpan.FromMilliseconds(300));
+        // Long enough for Begin and both Enlists even on a loaded machine; the sweeper then aborts it.
+        var tx = await cluster.BeginTransferAsync("erin", 10, timeout: TimeSpan.FromSeconds(2));
 
-        await cluster.WaitForStateAsync(tx.Id, TransactionState.Aborted, TimeSpan.FromSeconds(10));
+        await cluster.WaitForStateAsync(tx.Id, TransactionState.Aborted, TimeSpan.FromSeconds(30));
         var error = await Assert.ThrowsAsync<TransactionAbortedException>(() => tx.CommitAsync());
 
         Assert.Contains("timed out", error.Message);
