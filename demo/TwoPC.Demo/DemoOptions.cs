@@ -12,7 +12,7 @@ internal enum DemoMode
 /// <summary>Command line of the demo.</summary>
 internal sealed class DemoOptions
 {
-    public int Transfers { get; private set; } = 1000;
+    public int Transfers { get; private set; } = 3000;
 
     public int Concurrency { get; private set; } = 16;
 
