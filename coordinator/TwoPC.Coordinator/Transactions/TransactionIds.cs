@@ -24,6 +24,12 @@ public static class TransactionIds
         return next.ToString("x16") + Random.Shared.NextInt64().ToString("x16");
     }
 
+    /// <summary>An id made at <paramref name="time"/> (for tests and tools; <see cref="New"/> for new transactions).</summary>
+    public static string At(DateTimeOffset time) => (time.ToUnixTimeMilliseconds() << 16).ToString("x16") + Random.Shared.NextInt64().ToString("x16");
+
+    /// <summary>Every id made before <paramref name="time"/> sorts below this string.</summary>
+    public static string LowerBound(DateTimeOffset time) => (time.ToUnixTimeMilliseconds() << 16).ToString("x16") + new string('0', 16);
+
     /// <summary>True for a well-formed id.</summary>
     public static bool IsValid(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigitLower);
 }

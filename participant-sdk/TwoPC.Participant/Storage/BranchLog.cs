@@ -9,8 +9,14 @@ internal static class BranchLog
 
     public static string KeyOf(string transactionId, int branchId) => transactionId + "/" + branchId;
 
-    public static void EnsureIndexes(LiteDatabase database) =>
-        database.GetCollection(Collection).EnsureIndex("status");
+    /// <summary>Keys of the branches in PREPARED state (the in-doubt set), so recovery never scans the whole log.</summary>
+    public const string PreparedCollection = "twopc_prepared";
+
+    /// <summary>
+    /// Nothing to create: a low-cardinality LiteDB index on "status" roughly doubled the CPU of every write, so
+    /// the prepared set is kept in <see cref="PreparedCollection"/> instead (primary key only).
+    /// </summary>
+    public static void EnsureIndexes(LiteDatabase database) => database.GetCollection(PreparedCollection);
 
     public static BranchRecord? Find(LiteDatabase database, string transactionId, int branchId)
     {
@@ -18,15 +24,24 @@ internal static class BranchLog
         return doc is null ? null : FromDocument(doc);
     }
 
-    public static IReadOnlyList<BranchRecord> FindPrepared(LiteDatabase database) =>
-        database.GetCollection(Collection)
-            .Find(Query.EQ("status", (int)BranchStatus.Prepared))
+    public static IReadOnlyList<BranchRecord> FindPrepared(LiteDatabase database)
+    {
+        var branches = database.GetCollection(Collection);
+        return database.GetCollection(PreparedCollection).FindAll()
+            .Select(p => branches.FindById(p["_id"]))
+            .Where(d => d is not null && d["status"].AsInt32 == (int)BranchStatus.Prepared)
             .Select(FromDocument)
             .ToList();
+    }
 
-    /// <summary>Inserts or replaces the record; call only inside a committer write.</summary>
-    public static void Upsert(LiteDatabase database, BranchRecord record) =>
+    /// <summary>Inserts or replaces the record, and keeps the prepared set in step; call only inside a committer write.</summary>
+    public static void Upsert(LiteDatabase database, BranchRecord record)
+    {
         database.GetCollection(Collection).Upsert(ToDocument(record));
+        var prepared = database.GetCollection(PreparedCollection);
+        if (record.Status == BranchStatus.Prepared) prepared.Upsert(new BsonDocument { ["_id"] = record.Key });
+        else prepared.Delete(record.Key);
+    }
 
     private static BsonDocument ToDocument(BranchRecord r) => new()
     {

@@ -129,6 +129,21 @@ public abstract class TransactionLogContractTests
     }
 
     [Fact]
+    public async Task LoadUnfinished_ForgetsATransactionOnceItsFinishedStateIsSaved()
+    {
+        var log = CreateLog();
+        var record = Record(state: TransactionState.Committing);
+        await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
+        Assert.Contains(record.Id, (await log.LoadUnfinishedAsync(CancellationToken.None)).Select(r => r.Id));
+
+        record.State = TransactionState.Committed;
+        record.CompletedAt = DateTimeOffset.UtcNow;
+        await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
+
+        Assert.DoesNotContain(record.Id, (await CrashAndReopen(log).LoadUnfinishedAsync(CancellationToken.None)).Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task Get_UnknownId_ReturnsNull()
     {
         Assert.Null(await CreateLog().GetAsync(TransactionManager.NewId(), CancellationToken.None));
@@ -157,7 +172,7 @@ public abstract class TransactionLogContractTests
     public async Task ForgetFinished_DeletesOnlyOldFinished()
     {
         var log = CreateLog();
-        var old = Record(state: TransactionState.Committed);
+        var old = Record(TransactionIds.At(DateTimeOffset.UtcNow.AddHours(-3)), TransactionState.Committed);
         old.CompletedAt = DateTimeOffset.UtcNow.AddHours(-2);
         var recent = Record(state: TransactionState.Committed);
         recent.CompletedAt = DateTimeOffset.UtcNow;
