@@ -49,11 +49,15 @@ internal sealed class Cluster : IAsyncDisposable
     /// <summary>The ledger payload "account:delta".</summary>
     public static byte[] Ledger(string account, long delta) => System.Text.Encoding.UTF8.GetBytes($"{account}:{delta}");
 
-    /// <summary>Waits until the coordinator reports the transaction in <paramref name="state"/>.</summary>
+    /// <summary>
+    /// Waits until the coordinator reports the transaction in <paramref name="state"/>. Errors while processes restart
+    /// are retried until the timeout; the last one is in the timeout's message.
+    /// </summary>
     public async Task<TransactionStatus> WaitForStateAsync(string id, TransactionState state, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         TransactionStatus? last = null;
+        Exception? lastError = null;
         while (true)
         {
             try
@@ -61,11 +65,13 @@ internal sealed class Cluster : IAsyncDisposable
                 last = await Client.GetTransactionAsync(id, cts.Token);
                 if (last.State == state) return last;
             }
-            catch (TwoPcTransactionException) when (!cts.IsCancellationRequested)
+            catch (Exception ex) when (!cts.IsCancellationRequested)
             {
+                lastError = ex;
             }
 
-            if (cts.IsCancellationRequested) throw new TimeoutException($"transaction {id} did not reach {state}; last seen {last?.State}\n{Coordinator.Output}");
+            if (cts.IsCancellationRequested)
+                throw new TimeoutException($"transaction {id} did not reach {state}; last seen {last?.State}; last error {lastError?.Message}\n{Coordinator.Output}");
             await Task.Delay(20, CancellationToken.None);
         }
     }
