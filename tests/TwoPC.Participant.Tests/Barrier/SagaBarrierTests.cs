@@ -6,19 +6,8 @@ using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Participant.Tests.Barrier;
 
-public sealed class SagaBarrierTests : IAsyncLifetime
+public sealed class SagaBarrierTests : HostedParticipantTest
 {
-    private readonly TempDirectory _dir = new();
-    private ParticipantHost _host = null!;
-
-    public async Task InitializeAsync() => _host = await ParticipantHost.StartAsync(_dir.File("p.db"));
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dir.Dispose();
-    }
-
     private static P.ExecuteRequest Execute(string tx) => new()
     {
         TransactionId = tx, StepName = "reserve-seat", Resource = "reserve", Payload = ByteString.CopyFromUtf8("seat 1"), Attempt = 1,
@@ -29,98 +18,98 @@ public sealed class SagaBarrierTests : IAsyncLifetime
         TransactionId = tx, StepName = "reserve-seat", Resource = "reserve", Payload = ByteString.CopyFromUtf8("free seat 1"), Attempt = 1,
     };
 
-    private bool BusinessRow(string id) => _host.Store.Database.GetCollection("business").FindById(id) is not null;
+    private bool BusinessRow(string id) => Host.Store.Database.GetCollection("business").FindById(id) is not null;
 
     [Fact]
     public async Task Execute_Duplicate_ReturnsFirstResultWithoutRunningAgain()
     {
-        var first = await _host.Client.ExecuteAsync(Execute("s-dup"));
-        var again = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _host.Client.ExecuteAsync(Execute("s-dup")).ResponseAsync));
+        var first = await Host.Client.ExecuteAsync(Execute("s-dup"));
+        var again = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Host.Client.ExecuteAsync(Execute("s-dup")).ResponseAsync));
 
         Assert.Equal(P.StepResult.Succeeded, first.Result);
         Assert.Equal(new byte[] { 42 }, first.Output.ToByteArray());
         Assert.All(again, a => Assert.Equal(first, a));
-        Assert.Equal(1, _host.Steps.Count("execute", "s-dup"));
+        Assert.Equal(1, Host.Steps.Count("execute", "s-dup"));
     }
 
     [Fact]
     public async Task Compensate_ActionNeverRan_NullCompensationWithoutCallingHandler()
     {
-        var response = await _host.Client.CompensateAsync(Compensate("s-null"));
+        var response = await Host.Client.CompensateAsync(Compensate("s-null"));
         Assert.Equal(P.CompensationResult.NullCompensation, response.Result);
-        Assert.Equal(0, _host.Steps.Count("compensate", "s-null"));
+        Assert.Equal(0, Host.Steps.Count("compensate", "s-null"));
     }
 
     [Fact]
     public async Task Execute_AfterItsCompensation_IsRejectedWithoutCallingHandler()
     {
-        await _host.Client.CompensateAsync(Compensate("s-hang"));
-        var response = await _host.Client.ExecuteAsync(Execute("s-hang"));
+        await Host.Client.CompensateAsync(Compensate("s-hang"));
+        var response = await Host.Client.ExecuteAsync(Execute("s-hang"));
 
         Assert.Equal(P.StepResult.RejectedAfterCompensation, response.Result);
-        Assert.Equal(0, _host.Steps.Count("execute", "s-hang"));
+        Assert.Equal(0, Host.Steps.Count("execute", "s-hang"));
     }
 
     [Fact]
     public async Task Compensate_Duplicate_CompensatesOnce()
     {
-        await _host.Client.ExecuteAsync(Execute("s-comp"));
-        var first = await _host.Client.CompensateAsync(Compensate("s-comp"));
-        var second = await _host.Client.CompensateAsync(Compensate("s-comp"));
+        await Host.Client.ExecuteAsync(Execute("s-comp"));
+        var first = await Host.Client.CompensateAsync(Compensate("s-comp"));
+        var second = await Host.Client.CompensateAsync(Compensate("s-comp"));
 
         Assert.Equal(P.CompensationResult.Compensated, first.Result);
         Assert.Equal(P.CompensationResult.Compensated, second.Result);
-        Assert.Equal(1, _host.Steps.Count("compensate", "s-comp"));
+        Assert.Equal(1, Host.Steps.Count("compensate", "s-comp"));
         Assert.True(BusinessRow("undo-s-comp"));
     }
 
     [Fact]
     public async Task Execute_HandlerWrite_IsAtomicWithTheBarrierRow()
     {
-        _host.Steps.OnExecute = ctx =>
+        Host.Steps.OnExecute = ctx =>
         {
             ctx.Write(TestResource.InsertBusinessRow("do-" + ctx.TransactionId));
             if (ctx.TransactionId == "s-broken") ctx.Write(_ => throw new InvalidOperationException("broken write"));
             return Resources.StepResult.Succeeded();
         };
 
-        await _host.Client.ExecuteAsync(Execute("s-atomic"));
+        await Host.Client.ExecuteAsync(Execute("s-atomic"));
         Assert.True(BusinessRow("do-s-atomic"));
-        Assert.NotNull(BarrierLog.Find(_host.Store.Database, "s-atomic", "reserve-seat", BarrierRow.Action));
+        Assert.NotNull(BarrierLog.Find(Host.Store.Database, "s-atomic", "reserve-seat", BarrierRow.Action));
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.ExecuteAsync(Execute("s-broken")).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.ExecuteAsync(Execute("s-broken")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.False(BusinessRow("do-s-broken"));
-        Assert.Null(BarrierLog.Find(_host.Store.Database, "s-broken", "reserve-seat", BarrierRow.Action));
+        Assert.Null(BarrierLog.Find(Host.Store.Database, "s-broken", "reserve-seat", BarrierRow.Action));
     }
 
     [Fact]
     public async Task Execute_HandlerThrows_UnavailableAndNothingRecorded_SoTheRetryRuns()
     {
-        _host.Steps.Throw = true;
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.ExecuteAsync(Execute("s-throw")).ResponseAsync);
+        Host.Steps.Throw = true;
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.ExecuteAsync(Execute("s-throw")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
 
-        _host.Steps.Throw = false;
-        var retry = await _host.Client.ExecuteAsync(Execute("s-throw"));
+        Host.Steps.Throw = false;
+        var retry = await Host.Client.ExecuteAsync(Execute("s-throw"));
         Assert.Equal(P.StepResult.Succeeded, retry.Result);
-        Assert.Equal(2, _host.Steps.Count("execute", "s-throw"));
+        Assert.Equal(2, Host.Steps.Count("execute", "s-throw"));
     }
 
     [Fact]
     public async Task Execute_BusinessFailure_IsRecordedAndDropsWrites()
     {
-        _host.Steps.OnExecute = ctx =>
+        Host.Steps.OnExecute = ctx =>
         {
             ctx.Write(TestResource.InsertBusinessRow("fail-" + ctx.TransactionId));
             return Resources.StepResult.Failed("sold out");
         };
-        var first = await _host.Client.ExecuteAsync(Execute("s-fail"));
-        var second = await _host.Client.ExecuteAsync(Execute("s-fail"));
+        var first = await Host.Client.ExecuteAsync(Execute("s-fail"));
+        var second = await Host.Client.ExecuteAsync(Execute("s-fail"));
 
         Assert.Equal(P.StepResult.Failed, first.Result);
         Assert.Equal("sold out", second.Reason);
-        Assert.Equal(1, _host.Steps.Count("execute", "s-fail"));
+        Assert.Equal(1, Host.Steps.Count("execute", "s-fail"));
         Assert.False(BusinessRow("fail-s-fail"));
     }
 
@@ -129,7 +118,7 @@ public sealed class SagaBarrierTests : IAsyncLifetime
     {
         var request = Execute("s-x");
         request.Resource = "nope";
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.ExecuteAsync(request).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.ExecuteAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 }

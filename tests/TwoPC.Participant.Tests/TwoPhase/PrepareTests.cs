@@ -7,19 +7,8 @@ using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Participant.Tests.TwoPhase;
 
-public sealed class PrepareTests : IAsyncLifetime
+public sealed class PrepareTests : HostedParticipantTest
 {
-    private readonly TempDirectory _dir = new();
-    private ParticipantHost _host = null!;
-
-    public async Task InitializeAsync() => _host = await ParticipantHost.StartAsync(_dir.File("p.db"));
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dir.Dispose();
-    }
-
     internal static P.PrepareRequest Prepare(string tx, int branch = 1, string resource = "accounts", bool onePhase = false) => new()
     {
         TransactionId = tx,
@@ -34,19 +23,19 @@ public sealed class PrepareTests : IAsyncLifetime
     public async Task Prepare_VoteWaitsForTheForcedRecord()
     {
         using var gate = new ManualResetEventSlim(false);
-        _host.Flusher.Gate = gate;
-        var call = _host.Client.PrepareAsync(Prepare("tx-force")).ResponseAsync;
+        Host.Flusher.Gate = gate;
+        var call = Host.Client.PrepareAsync(Prepare("tx-force")).ResponseAsync;
 
-        await _host.Flusher.Entered.Task.WithTimeout();
-        Assert.Equal(1, _host.Resource.Count("prepare", "tx-force"));
+        await Host.Flusher.Entered.Task.WithTimeout();
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-force"));
         var early = await Task.WhenAny(call, Task.Delay(300));
         Assert.NotSame(call, early);
 
-        _host.Flusher.Gate = null;
+        Host.Flusher.Gate = null;
         gate.Set();
         var response = await call.WithTimeout();
         Assert.Equal(P.Vote.Prepared, response.Vote);
-        var record = BranchLog.Find(_host.Store.Database, "tx-force", 1);
+        var record = BranchLog.Find(Host.Store.Database, "tx-force", 1);
         Assert.Equal(BranchStatus.Prepared, record!.Status);
         Assert.Equal("http://127.0.0.1:1", record.CoordinatorAddress);
         Assert.Equal(new byte[] { 7 }, record.State);
@@ -55,67 +44,67 @@ public sealed class PrepareTests : IAsyncLifetime
     [Fact]
     public async Task Prepare_FlushFails_ReturnsErrorNotPrepared_ThenDuplicateAnswersFromStore()
     {
-        _host.Flusher.Fail = true;
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.PrepareAsync(Prepare("tx-flushfail")).ResponseAsync);
+        Host.Flusher.Fail = true;
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(Prepare("tx-flushfail")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
 
-        _host.Flusher.Fail = false;
-        var retry = await _host.Client.PrepareAsync(Prepare("tx-flushfail"));
+        Host.Flusher.Fail = false;
+        var retry = await Host.Client.PrepareAsync(Prepare("tx-flushfail"));
         Assert.Equal(P.Vote.Prepared, retry.Vote);
-        Assert.Equal(1, _host.Resource.Count("prepare", "tx-flushfail"));
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-flushfail"));
     }
 
     [Fact]
     public async Task Prepare_Duplicate_ReturnsSameVoteAndCallsResourceOnce()
     {
-        var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _host.Client.PrepareAsync(Prepare("tx-dup")).ResponseAsync));
-        var again = await _host.Client.PrepareAsync(Prepare("tx-dup"));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Host.Client.PrepareAsync(Prepare("tx-dup")).ResponseAsync));
+        var again = await Host.Client.PrepareAsync(Prepare("tx-dup"));
 
         Assert.All(answers, a => Assert.Equal(P.Vote.Prepared, a.Vote));
         Assert.Equal(P.Vote.Prepared, again.Vote);
-        Assert.Equal(1, _host.Resource.Count("prepare", "tx-dup"));
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-dup"));
     }
 
     [Fact]
     public async Task Prepare_DuplicateAbortVote_ReturnsSameReason()
     {
-        _host.Resource.OnPrepare = _ => PrepareResult.Abort("insufficient funds");
-        var first = await _host.Client.PrepareAsync(Prepare("tx-novote"));
-        var second = await _host.Client.PrepareAsync(Prepare("tx-novote"));
+        Host.Resource.OnPrepare = _ => PrepareResult.Abort("insufficient funds");
+        var first = await Host.Client.PrepareAsync(Prepare("tx-novote"));
+        var second = await Host.Client.PrepareAsync(Prepare("tx-novote"));
 
         Assert.Equal(P.Vote.Abort, first.Vote);
         Assert.Equal("insufficient funds", first.Reason);
         Assert.Equal(first, second);
-        Assert.Equal(1, _host.Resource.Count("prepare", "tx-novote"));
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-novote"));
     }
 
     [Fact]
     public async Task Prepare_AfterAbort_VotesAbortWithoutCallingResource()
     {
-        var ack = await _host.Client.AbortAsync(new P.BranchRequest { TransactionId = "tx-late", BranchId = 1, Resource = "accounts" });
-        var vote = await _host.Client.PrepareAsync(Prepare("tx-late"));
+        var ack = await Host.Client.AbortAsync(new P.BranchRequest { TransactionId = "tx-late", BranchId = 1, Resource = "accounts" });
+        var vote = await Host.Client.PrepareAsync(Prepare("tx-late"));
 
         Assert.Equal(P.BranchState.Aborted, ack.State);
         Assert.Equal(P.Vote.Abort, vote.Vote);
-        Assert.Equal(0, _host.Resource.Count("prepare", "tx-late"));
+        Assert.Equal(0, Host.Resource.Count("prepare", "tx-late"));
     }
 
     [Fact]
     public async Task Prepare_OnePhase_CommitsInOneForcedWrite()
     {
-        _host.Resource.OnCommit = ctx => ctx.Write(TestResource.InsertBusinessRow("one-phase"));
-        var response = await _host.Client.PrepareAsync(Prepare("tx-1pc", onePhase: true));
+        Host.Resource.OnCommit = ctx => ctx.Write(TestResource.InsertBusinessRow("one-phase"));
+        var response = await Host.Client.PrepareAsync(Prepare("tx-1pc", onePhase: true));
 
         Assert.Equal(P.Outcome.Committed, response.Outcome);
-        Assert.Equal(1, _host.Resource.Count("commit", "tx-1pc"));
-        Assert.Equal(BranchStatus.Committed, BranchLog.Find(_host.Store.Database, "tx-1pc", 1)!.Status);
-        Assert.NotNull(_host.Store.Database.GetCollection("business").FindById("one-phase"));
+        Assert.Equal(1, Host.Resource.Count("commit", "tx-1pc"));
+        Assert.Equal(BranchStatus.Committed, BranchLog.Find(Host.Store.Database, "tx-1pc", 1)!.Status);
+        Assert.NotNull(Host.Store.Database.GetCollection("business").FindById("one-phase"));
     }
 
     [Fact]
     public async Task Prepare_UnknownResource_NotFound()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.PrepareAsync(Prepare("tx-x", resource: "nope")).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(Prepare("tx-x", resource: "nope")).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
         Assert.Contains("nope", error.Status.Detail);
     }
@@ -125,16 +114,16 @@ public sealed class PrepareTests : IAsyncLifetime
     {
         var request = Prepare("tx-big");
         request.Payload = ByteString.CopyFrom(new byte[64 * 1024 + 1]);
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.PrepareAsync(request).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("payload", error.Status.Detail);
-        Assert.Equal(0, _host.Resource.Count("prepare", "tx-big"));
+        Assert.Equal(0, Host.Resource.Count("prepare", "tx-big"));
     }
 
     [Fact]
     public async Task Prepare_EmptyTransactionId_InvalidArgument()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.PrepareAsync(Prepare("")).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(Prepare("")).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("transaction_id", error.Status.Detail);
     }
