@@ -10,9 +10,10 @@ public sealed class DistributedTransaction
     private readonly TwoPcClient _client;
     private int _enlisted;
 
-    internal DistributedTransaction(TwoPcClient client, string id, DateTimeOffset? deadline)
+    internal DistributedTransaction(TwoPcClient client, string id, DateTimeOffset? deadline, int enlisted = 0)
     {
         _client = client;
+        _enlisted = enlisted;
         Id = id;
         Deadline = deadline;
     }

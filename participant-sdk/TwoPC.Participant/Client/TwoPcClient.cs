@@ -67,7 +67,7 @@ public sealed class TwoPcClient : IDisposable
         }
 
         var response = await CallAsync(c => c.BeginAsync(request, Call(Options.CallTimeout, cancellationToken)), CoordinatorCall.Begin, null).ConfigureAwait(false);
-        return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline));
+        return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline), branches.Count);
     }
 
     /// <summary>Returns a handle on an existing transaction (for example one received from another service).</summary>
