@@ -2,6 +2,8 @@ using TwoPC.Benchmarks;
 
 // dotnet run -c Release --project tests/TwoPC.Benchmarks -- --mode 2pc|saga|floor|all --concurrency 1,16,64,256
 //   --duration 10 [--participants 2] [--json results.json] [--enlist-separately]
+if (args is ["litedb-cost"]) return LiteDbCost.Run();
+
 BenchOptions options;
 try
 {

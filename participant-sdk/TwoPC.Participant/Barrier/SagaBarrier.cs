@@ -53,7 +53,10 @@ internal sealed partial class SagaBarrier
     {
         try
         {
-            await _store.Committer.WriteAsync(write, force: true, cancellationToken).ConfigureAwait(false);
+            // Not cancellable: the handler has run; abandoning its barrier row because the caller went away would let
+            // a retry run the handler's effect a second time.
+            _ = cancellationToken;
+            await _store.Committer.WriteAsync(write, force: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

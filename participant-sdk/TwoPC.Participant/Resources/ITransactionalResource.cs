@@ -17,7 +17,9 @@ public interface ITransactionalResource
     /// <summary>
     /// Coordinator → participant, phase 2 after a durable COMMIT decision (or one-phase commit). Apply the change,
     /// typically through <see cref="LocalWriteContext.Write"/> so it commits atomically with the committed record.
-    /// Called once per branch unless it throws (then it is retried later).
+    /// Called once per branch unless it throws (then it is retried later), or unless the SDK's own record write fails
+    /// afterwards (a storage error, not a cancelled call: that write is never abandoned) — then it is called again, so
+    /// keep any in-memory effect idempotent per branch or derive it from the store.
     /// </summary>
     ValueTask CommitAsync(BranchContext context, CancellationToken cancellationToken);
 

@@ -63,7 +63,11 @@ internal sealed partial class BranchEngine
     {
         try
         {
-            await _store.Committer.WriteAsync(write, force, cancellationToken).ConfigureAwait(false);
+            // Not cancellable: by now the resource has run and may have changed its in-memory state; abandoning the
+            // record write because the caller went away (the coordinator crashed mid-call) would let a retry run the
+            // resource a second time. The write is short (group commit); the caller's token is deliberately ignored.
+            _ = cancellationToken;
+            await _store.Committer.WriteAsync(write, force, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -18,6 +18,9 @@ internal sealed class TestResource : ITransactionalResource
 
     public Action<BranchContext>? OnCommit { get; set; }
 
+    /// <summary>Like <see cref="OnCommit"/>, with the call's cancellation token.</summary>
+    public Action<BranchContext, CancellationToken>? OnCommitWithToken { get; set; }
+
     public TwoPcTransactionContext? SeenContext { get; private set; }
 
     public bool EnlistSelf { get; set; }
@@ -41,6 +44,7 @@ internal sealed class TestResource : ITransactionalResource
     {
         Calls.Enqueue(("commit", context.TransactionId, context.BranchId));
         OnCommit?.Invoke(context);
+        OnCommitWithToken?.Invoke(context, cancellationToken);
         return ValueTask.CompletedTask;
     }
 

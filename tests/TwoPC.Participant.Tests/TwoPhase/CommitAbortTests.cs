@@ -13,6 +13,32 @@ public sealed class CommitAbortTests : HostedParticipantTest
         Assert.Equal(P.Vote.Prepared, (await Host.Client.PrepareAsync(PrepareTests.Prepare(tx))).Vote);
 
     [Fact]
+    public async Task Commit_CallerGoneAfterTheResourceRan_StillRecordsTheCommit_SoARetryDoesNotRunItAgain()
+    {
+        await Host.Client.PrepareAsync(PrepareTests.Prepare("tx-gone"));
+        using var entered = new ManualResetEventSlim(false);
+        // The resource commits (in memory), then the coordinator's call is cancelled (it crashed) before the SDK
+        // writes the committed record.
+        Host.Resource.OnCommitWithToken = (_, token) =>
+        {
+            entered.Set();
+            token.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+        };
+        using var cancel = new CancellationTokenSource();
+        var call = Host.Client.CommitAsync(Branch("tx-gone"), cancellationToken: cancel.Token).ResponseAsync;
+        await Eventually.WaitUntilAsync(() => entered.IsSet, "the resource is committing");
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<RpcException>(() => call);
+        Host.Resource.OnCommitWithToken = null;
+
+        // The retry (the recovered coordinator, or in-doubt resolution) must find the branch committed.
+        await Eventually.WaitUntilAsync(() => BranchLog.Find(Host.Store.Database, "tx-gone", 1)?.Status == BranchStatus.Committed, "the committed record is written");
+        var retry = await Host.Client.CommitAsync(Branch("tx-gone"));
+        Assert.Equal(P.BranchState.Committed, retry.State);
+        Assert.Equal(1, Host.Resource.Count("commit", "tx-gone"));
+    }
+
+    [Fact]
     public async Task Commit_Twice_SameStateAndResourceCalledOnce()
     {
         await PrepareAsync("tx-c");
