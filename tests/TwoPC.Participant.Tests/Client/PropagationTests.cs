@@ -7,25 +7,14 @@ using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Participant.Tests.Client;
 
-public sealed class PropagationTests : IAsyncLifetime
+public sealed class PropagationTests : StubCoordinatorTest
 {
-    private readonly TempDirectory _dir = new();
-    private StubCoordinator _coordinator = null!;
-
-    public async Task InitializeAsync() => _coordinator = await StubCoordinator.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _coordinator.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Interceptor_AddsTheAmbientTransactionHeaders()
     {
-        using var channel = GrpcChannel.ForAddress(_coordinator.Address);
+        using var channel = GrpcChannel.ForAddress(Coordinator.Address);
         var client = new P.Coordinator.CoordinatorClient(channel.Intercept(new TwoPcPropagationInterceptor()));
-        _coordinator.OnGetTransaction = _ => new P.TransactionInfo();
+        Coordinator.OnGetTransaction = _ => new P.TransactionInfo();
 
         await client.GetTransactionAsync(new P.GetTransactionRequest { TransactionId = "none" });
         using (TwoPcTransactionContext.Enter(new TwoPcTransactionContext("tx-amb", new Uri("http://coord:7000"))))
@@ -33,7 +22,7 @@ public sealed class PropagationTests : IAsyncLifetime
             await client.GetTransactionAsync(new P.GetTransactionRequest { TransactionId = "x" });
         }
 
-        var headers = _coordinator.Received.Select(r => r.Headers).ToList();
+        var headers = Coordinator.Received.Select(r => r.Headers).ToList();
         Assert.Null(headers[0].GetValue(TwoPcMetadata.TransactionIdHeader));
         Assert.Equal("tx-amb", headers[1].GetValue(TwoPcMetadata.TransactionIdHeader));
         Assert.Equal("http://coord:7000/", headers[1].GetValue(TwoPcMetadata.CoordinatorHeader));
@@ -44,26 +33,26 @@ public sealed class PropagationTests : IAsyncLifetime
     public async Task Server_ReadsTheHeaders_AndEnlistSelfUsesTheAdvertisedAddress()
     {
         var advertised = new Uri("http://participant-b:5002");
-        await using var host = await ParticipantHost.StartAsync(_dir.File("p.db"), o => o.AdvertisedAddress = advertised);
+        await using var host = await ParticipantHost.StartAsync(Dir.File("p.db"), o => o.AdvertisedAddress = advertised);
         host.Resource.EnlistSelf = true;
-        _coordinator.OnEnlist = _ => new P.EnlistResponse { BranchId = 4 };
+        Coordinator.OnEnlist = _ => new P.EnlistResponse { BranchId = 4 };
         var client = new P.Participant.ParticipantClient(GrpcChannel.ForAddress(host.Address).Intercept(new TwoPcPropagationInterceptor()));
 
-        using (TwoPcTransactionContext.Enter(new TwoPcTransactionContext("tx-up", _coordinator.Address)))
+        using (TwoPcTransactionContext.Enter(new TwoPcTransactionContext("tx-up", Coordinator.Address)))
         {
             await client.PrepareAsync(PrepareTests.Prepare("tx-down"));
         }
 
-        Assert.Equal(new TwoPcTransactionContext("tx-up", _coordinator.Address), host.Resource.SeenContext);
+        Assert.Equal(new TwoPcTransactionContext("tx-up", Coordinator.Address), host.Resource.SeenContext);
         Assert.Equal(4, host.Resource.EnlistedBranch);
-        var enlist = (P.EnlistRequest)_coordinator.Received.Single(r => r.Method == "Enlist").Request;
+        var enlist = (P.EnlistRequest)Coordinator.Received.Single(r => r.Method == "Enlist").Request;
         Assert.Equal(("tx-up", advertised.ToString(), "accounts"), (enlist.TransactionId, enlist.ParticipantAddress, enlist.Resource));
     }
 
     [Fact]
     public async Task Server_WithoutHeaders_HasNoCurrentTransaction()
     {
-        await using var host = await ParticipantHost.StartAsync(_dir.File("p.db"));
+        await using var host = await ParticipantHost.StartAsync(Dir.File("p.db"));
         await host.Client.PrepareAsync(PrepareTests.Prepare("tx-plain"));
         Assert.Null(host.Resource.SeenContext);
     }

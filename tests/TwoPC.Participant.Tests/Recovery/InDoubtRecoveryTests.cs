@@ -6,26 +6,15 @@ using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Participant.Tests.Recovery;
 
-public sealed class InDoubtRecoveryTests : IAsyncLifetime
+public sealed class InDoubtRecoveryTests : StubCoordinatorTest
 {
-    private readonly TempDirectory _dir = new();
-    private StubCoordinator _coordinator = null!;
-
-    public async Task InitializeAsync() => _coordinator = await StubCoordinator.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _coordinator.DisposeAsync();
-        _dir.Dispose();
-    }
-
     private async Task PrepareThenStopAsync(string path, params string[] transactions)
     {
         await using var first = await ParticipantHost.StartAsync(path);
         foreach (var tx in transactions)
         {
             var request = PrepareTests.Prepare(tx);
-            request.CoordinatorAddress = _coordinator.Address.ToString();
+            request.CoordinatorAddress = Coordinator.Address.ToString();
             Assert.Equal(P.Vote.Prepared, (await first.Client.PrepareAsync(request)).Vote);
         }
     }
@@ -40,9 +29,9 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
         var answer = committed ? P.TransactionState.Committed : P.TransactionState.Aborted;
         var op = committed ? "commit" : "abort";
         var final = committed ? BranchStatus.Committed : BranchStatus.Aborted;
-        var path = _dir.File("p.db");
+        var path = Dir.File("p.db");
         await PrepareThenStopAsync(path, "tx-r");
-        _coordinator.OnGetTransaction = _ => Info(answer);
+        Coordinator.OnGetTransaction = _ => Info(answer);
 
         await using var second = await ParticipantHost.StartAsync(path);
         await Eventually.WaitUntilAsync(() => second.Resource.Count(op, "tx-r") == 1, op + " applied by recovery");
@@ -50,7 +39,7 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
         Assert.Equal(1, second.Resource.Count("recover", "tx-r"));
         Assert.Equal(new byte[] { 7 }, second.Resource.RecoveredState);
         Assert.Equal("recover", second.Resource.Calls.First().Op);
-        var asked = (P.GetTransactionRequest)_coordinator.Received.First(r => r.Method == "GetTransaction").Request;
+        var asked = (P.GetTransactionRequest)Coordinator.Received.First(r => r.Method == "GetTransaction").Request;
         Assert.True(asked.ResolveInDoubt);
         Assert.Equal("tx-r", asked.TransactionId);
         await Eventually.WaitUntilAsync(() => BranchLog.Find(second.Store.Database, "tx-r", 1)?.Status == final, "final record written");
@@ -59,22 +48,22 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task InDoubt_CoordinatorStillPreparing_RetriesWithBackoffUntilDecided()
     {
-        var path = _dir.File("p.db");
+        var path = Dir.File("p.db");
         await PrepareThenStopAsync(path, "tx-wait");
         var answers = 0;
-        _coordinator.OnGetTransaction = _ => Interlocked.Increment(ref answers) <= 2
+        Coordinator.OnGetTransaction = _ => Interlocked.Increment(ref answers) <= 2
             ? Info(P.TransactionState.Preparing)
             : Info(P.TransactionState.Committing);
 
         await using var second = await ParticipantHost.StartAsync(path);
         await Eventually.WaitUntilAsync(() => second.Resource.Count("commit", "tx-wait") == 1, "commit after PREPARING answers");
-        Assert.Equal(3, _coordinator.Count("GetTransaction"));
+        Assert.Equal(3, Coordinator.Count("GetTransaction"));
     }
 
     [Fact]
     public async Task InDoubt_UnreachableCoordinator_DoesNotStallOtherBranches()
     {
-        var path = _dir.File("p.db");
+        var path = Dir.File("p.db");
         await PrepareThenStopAsync(path, "tx-ok");
         await using (var first = await ParticipantHost.StartAsync(path))
         {
@@ -83,7 +72,7 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
             await first.Client.PrepareAsync(request);
         }
 
-        _coordinator.OnGetTransaction = _ => Info(P.TransactionState.Aborted);
+        Coordinator.OnGetTransaction = _ => Info(P.TransactionState.Aborted);
         await using var second = await ParticipantHost.StartAsync(path);
         await Eventually.WaitUntilAsync(() => second.Resource.Count("abort", "tx-ok") == 1, "reachable branch resolved");
         Assert.Equal(BranchStatus.Prepared, BranchLog.Find(second.Store.Database, "tx-unreachable", 1)!.Status);
@@ -92,10 +81,10 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task InDoubt_CoordinatorErrors_AreRetried()
     {
-        var path = _dir.File("p.db");
+        var path = Dir.File("p.db");
         await PrepareThenStopAsync(path, "tx-err");
         var calls = 0;
-        _coordinator.OnGetTransaction = _ => Interlocked.Increment(ref calls) == 1
+        Coordinator.OnGetTransaction = _ => Interlocked.Increment(ref calls) == 1
             ? throw new RpcException(new Status(StatusCode.Unavailable, "down"))
             : Info(P.TransactionState.Committed);
 
@@ -106,10 +95,10 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task WhileRunning_BranchPreparedTooLong_IsResolved()
     {
-        _coordinator.OnGetTransaction = _ => Info(P.TransactionState.Aborting);
-        await using var host = await ParticipantHost.StartAsync(_dir.File("p.db"), o => o.InDoubtCheckAfter = TimeSpan.FromMilliseconds(100));
+        Coordinator.OnGetTransaction = _ => Info(P.TransactionState.Aborting);
+        await using var host = await ParticipantHost.StartAsync(Dir.File("p.db"), o => o.InDoubtCheckAfter = TimeSpan.FromMilliseconds(100));
         var request = PrepareTests.Prepare("tx-stuck");
-        request.CoordinatorAddress = _coordinator.Address.ToString();
+        request.CoordinatorAddress = Coordinator.Address.ToString();
         await host.Client.PrepareAsync(request);
 
         await Eventually.WaitUntilAsync(() => host.Resource.Count("abort", "tx-stuck") == 1, "stuck branch aborted");
@@ -118,7 +107,7 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task Recovery_UsesOptionsCoordinator_WhenTheRecordHasNone()
     {
-        var path = _dir.File("p.db");
+        var path = Dir.File("p.db");
         await using (var first = await ParticipantHost.StartAsync(path))
         {
             var request = PrepareTests.Prepare("tx-noaddr");
@@ -126,8 +115,8 @@ public sealed class InDoubtRecoveryTests : IAsyncLifetime
             await first.Client.PrepareAsync(request);
         }
 
-        _coordinator.OnGetTransaction = _ => Info(P.TransactionState.Committed);
-        await using var second = await ParticipantHost.StartAsync(path, o => o.CoordinatorAddress = _coordinator.Address);
+        Coordinator.OnGetTransaction = _ => Info(P.TransactionState.Committed);
+        await using var second = await ParticipantHost.StartAsync(path, o => o.CoordinatorAddress = Coordinator.Address);
         await Eventually.WaitUntilAsync(() => second.Resource.Count("commit", "tx-noaddr") == 1, "commit via the options' coordinator");
     }
 }
