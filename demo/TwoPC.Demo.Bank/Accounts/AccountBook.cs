@@ -112,9 +112,13 @@ public sealed class AccountBook
         }
     }
 
-    /// <summary>Takes the exclusive lock on <paramref name="account"/>, waiting up to LockWait.</summary>
-    public Task<bool> LockExclusiveAsync(int account, string owner, CancellationToken cancellationToken) =>
-        AcquireAsync(() => TryExclusive(account, owner), Options.LockWait, audit: false, cancellationToken);
+    /// <summary>
+    /// Takes the exclusive lock on <paramref name="account"/>, waiting up to LockWait. With
+    /// <paramref name="allowReentry"/> false, a lock the same owner already holds is refused (checked atomically with
+    /// the acquisition, so two branches of one transaction racing for one account cannot both get it).
+    /// </summary>
+    public Task<bool> LockExclusiveAsync(int account, string owner, CancellationToken cancellationToken, bool allowReentry = true) =>
+        AcquireAsync(() => TryExclusive(account, owner, allowReentry), Options.LockWait, audit: false, cancellationToken);
 
     /// <summary>Takes a shared lock on every account, waiting up to LockWait; returns the total read under it.</summary>
     public async Task<long?> LockSharedAndSumAsync(string owner, CancellationToken cancellationToken)
@@ -158,9 +162,9 @@ public sealed class AccountBook
     }
 
     // True: taken. False: held by another transfer, wait. Null: an audit holds or waits, give up now.
-    private bool? TryExclusive(int account, string owner)
+    private bool? TryExclusive(int account, string owner, bool allowReentry)
     {
-        if (_exclusive.TryGetValue(account, out var o) && o == owner) return true;
+        if (_exclusive.TryGetValue(account, out var o) && o == owner) return allowReentry;
         if (_auditors.Count > 0 || _auditsWaiting > 0) return null;
         if (o is not null) return false;
         _exclusive[account] = owner;

@@ -14,17 +14,20 @@ public sealed class AccountsResource(AccountBook book) : ITransactionalResource
     {
         var (account, delta) = Payload.Parse(context.Payload);
         if (!book.Exists(account) || delta == 0) return PrepareResult.Abort(book.Refusal(account, delta)!);
-        if (book.IsLockedBy(account, context.TransactionId))
-            return PrepareResult.Abort($"account {account} is already in this transaction (same-account transfer)");
-        if (!await book.LockExclusiveAsync(account, context.TransactionId, cancellationToken).ConfigureAwait(false))
-            return PrepareResult.Abort($"account {account} is locked");
+        if (!await book.LockExclusiveAsync(account, context.TransactionId, cancellationToken, allowReentry: false).ConfigureAwait(false))
+        {
+            return PrepareResult.Abort(book.IsLockedBy(account, context.TransactionId)
+                ? $"account {account} is already in this transaction (same-account transfer)"
+                : $"account {account} is locked");
+        }
+
         if (book.Refusal(account, delta) is { } refused)
         {
             book.UnlockExclusive(account, context.TransactionId);
             return PrepareResult.Abort(refused);
         }
 
-        if (context.OnePhase) Apply(context, account, delta);
+        // One-phase: the SDK calls CommitAsync right after this vote, which applies the change (not here).
         return PrepareResult.Prepared();
     }
 

@@ -12,32 +12,9 @@ using TwoPC.Protocol.V1;
 namespace TwoPC.IntegrationTests.Services;
 
 /// <summary>A coordinator whose participant calls time out after 1 s, for participants that never answer.</summary>
-public sealed class ShortCallTimeoutFixture : IAsyncLifetime
+public sealed class ShortCallTimeoutFixture : CoordinatorFixture
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "twopc-it", Guid.NewGuid().ToString("N"));
-
-    internal ServiceProcess Coordinator { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_dir);
-        Coordinator = ServiceProcess.Coordinator(_dir, "--TwoPC:Coordinator:ParticipantCallTimeout=00:00:01");
-        await Coordinator.StartAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        Coordinator.Dispose();
-        try
-        {
-            Directory.Delete(_dir, true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return Task.CompletedTask;
-    }
+    protected override string[] Arguments => ["--TwoPC:Coordinator:ParticipantCallTimeout=00:00:01"];
 }
 
 /// <summary>

@@ -1,16 +1,19 @@
 namespace TwoPC.IntegrationTests.Support;
 
 /// <summary>One coordinator process shared by a test class (for tests that don't crash it).</summary>
-public sealed class CoordinatorFixture : IAsyncLifetime
+public class CoordinatorFixture : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "twopc-it", Guid.NewGuid().ToString("N"));
 
     internal ServiceProcess Coordinator { get; private set; } = null!;
 
+    /// <summary>Extra command-line settings for the coordinator.</summary>
+    protected virtual string[] Arguments => [];
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dir);
-        Coordinator = ServiceProcess.Coordinator(_dir);
+        Coordinator = ServiceProcess.Coordinator(_dir, Arguments);
         await Coordinator.StartAsync();
     }
 
