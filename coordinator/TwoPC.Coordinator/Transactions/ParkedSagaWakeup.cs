@@ -8,6 +8,7 @@ namespace TwoPC.Coordinator.Transactions;
 /// </summary>
 public sealed class ParkedSagaWakeup
 {
+    private readonly Lock _lock = new();
     private readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<TransactionRecord> _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -26,7 +27,7 @@ public sealed class ParkedSagaWakeup
     /// <summary>Rings the bell. Requests after the first share its resume.</summary>
     public void Request(string? note)
     {
-        lock (_requested)
+        lock (_lock)
         {
             if (_requested.Task.IsCompleted) return;
             Note = note;

@@ -3,6 +3,7 @@ using NSubstitute;
 using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols.TwoPhase;
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;
 using static TwoPC.Coordinator.Tests.Protocols.Saga.SagaTestHarness;
 
@@ -125,6 +126,29 @@ public sealed class ParkedSagaTests
         await driver.WaitAsync(cts.Token);
         Assert.True(_time.GetUtcNow() - _h.Durable(handle.Id).DecidedAt!.Value < Interval, "resumed without waiting for the cadence");
         Assert.Equal(1, _h.Durable(handle.Id).Step("flight").CompensationAttempts);
+    }
+
+    [Fact]
+    public async Task ResumeSaga_ParkedSagaOnlyInTheLog_IsLoadedAndDrivenToItsEnd()
+    {
+        // A parked record that recovery did not load (an older coordinator wrote it as finished).
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var manager = CreateManager();
+        var steps = Trip();
+        steps[0].State = BranchState.StepCompensated;
+        steps[1].State = BranchState.StepCompensationFailed;
+        steps[1].CompensationAttempts = CompensationLimit;
+        steps[2].State = BranchState.StepFailed;
+        steps[3].State = BranchState.StepSkipped;
+        var record = new TransactionRecord { Id = TransactionManager.NewId(), Mode = TransactionMode.Saga, State = TransactionState.SagaNeedsAttention, Reason = "step 'hotel' failed: no rooms; stuck", Steps = [.. steps] };
+        await _h.Log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
+        _airlineDown = false;
+
+        var resumed = await manager.ResumeSagaAsync(record.Id, "found in the log", cts.Token);
+
+        Assert.Equal(TransactionState.SagaCompensating, resumed.State);
+        await _h.AdvanceUntilAsync(() => DurableStateIs(record.Id, TransactionState.SagaCompensated), TimeSpan.FromMilliseconds(10));
+        Assert.Equal(["flight"], _h.Compensated());
     }
 
     [Fact]
