@@ -19,8 +19,8 @@ public sealed partial class TransactionManager
 
         if (!engine.Table.TryGet(transactionId, out var handle))
         {
-            // Only a finished transaction is out of memory; a parked saga always has a live driver, except one whose
-            // record an older coordinator wrote as finished and that recovery therefore did not load: drive it now.
+            // A parked saga has a live driver, unless its stored record carries the finished flag, which keeps
+            // recovery from loading it: drive it now.
             var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
             RequireParkedSaga(stored);
             var loaded = new TransactionHandle(stored);

@@ -63,7 +63,7 @@ public sealed class LiteDbTransactionLogContractTests : TransactionLogContractTe
             CompletedAt = DateTimeOffset.UtcNow.AddHours(-2),
         };
         await log.SaveAsync(parked, WriteDurability.Forced, CancellationToken.None);
-        // As a coordinator that counted a parked saga as finished wrote it.
+        // The finished flag set on a parked saga's document.
         var docs = log.Committer.Database.GetCollection("transactions");
         var doc = docs.FindById(parked.Id);
         doc["finished"] = true;

@@ -131,7 +131,7 @@ public sealed class ParkedSagaTests
     [Fact]
     public async Task ResumeSaga_ParkedSagaOnlyInTheLog_IsLoadedAndDrivenToItsEnd()
     {
-        // A parked record that recovery did not load (an older coordinator wrote it as finished).
+        // A parked record in the log with no live handle (recovery skips a document whose finished flag is set).
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var manager = CreateManager();
         var steps = Trip();
