@@ -34,4 +34,22 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(10, LogLevel.Debug, "Transaction {TransactionId}: saga step {Step} {Event}: {Detail}", EventName = "SagaStep")]
     public static partial void SagaStep(ILogger logger, string transactionId, string step, string @event, string? detail);
+
+    [LoggerMessage(40, LogLevel.Warning, "Saga {TransactionId} parked as NEEDS_ATTENTION; retried every {Interval} or on ResumeSaga: {Reason}", EventName = "SagaParked")]
+    public static partial void SagaParked(ILogger logger, string transactionId, TimeSpan interval, string reason);
+
+    [LoggerMessage(41, LogLevel.Information, "Saga {TransactionId} resumed from NEEDS_ATTENTION by {Trigger}: {Note}", EventName = "ParkedSagaResumed")]
+    public static partial void ParkedSagaResumed(ILogger logger, string transactionId, string trigger, string? note);
+
+    [LoggerMessage(42, LogLevel.Error, "Saga {TransactionId}: retry of a parked saga failed; trying again in {Interval}", EventName = "ParkedSagaRetryFailed")]
+    public static partial void ParkedSagaRetryFailed(ILogger logger, string transactionId, TimeSpan interval, Exception error);
+
+    [LoggerMessage(43, LogLevel.Warning, "Saga {TransactionId}: optional step {Step} {Outcome}", EventName = "OptionalStepUnknown")]
+    public static partial void OptionalStepUnknown(ILogger logger, string transactionId, string step, string outcome);
+
+    [LoggerMessage(44, LogLevel.Error, "Timeout sweeper: {Work} failed; the sweeper goes on", EventName = "SweepFailed")]
+    public static partial void SweepFailed(ILogger logger, string work, Exception error);
+
+    [LoggerMessage(45, LogLevel.Error, "Transaction {TransactionId}: aborting it after its deadline failed; the next sweep tries again", EventName = "ExpiredAbortFailed")]
+    public static partial void ExpiredAbortFailed(ILogger logger, string transactionId, Exception error);
 }

@@ -6,10 +6,11 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps the coordinator's gRPC services.</summary>
 public static class CoordinatorEndpointExtensions
 {
-    /// <summary>Maps the Coordinator and Diagnostics gRPC services.</summary>
+    /// <summary>Maps the Coordinator, Admin and Diagnostics gRPC services.</summary>
     public static IEndpointRouteBuilder MapTwoPcCoordinator(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<CoordinatorGrpcService>();
+        endpoints.MapGrpcService<AdminGrpcService>();
         endpoints.MapGrpcService<DiagnosticsGrpcService>();
         return endpoints;
     }

@@ -58,6 +58,13 @@ public sealed class CoordinatorOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int CompensationAttemptLimit { get; set; } = 10;
 
+    /// <summary>
+    /// Saga: how long a saga parked as NEEDS_ATTENTION waits before the coordinator retries its failed compensations
+    /// itself, each with a fresh budget of <see cref="CompensationAttemptLimit"/> attempts; the Admin service's
+    /// ResumeSaga retries at once. Default 5 minutes.
+    /// </summary>
+    public TimeSpan ParkedSagaRetryInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Most writes folded into one group commit. Default 256.</summary>
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 256;
@@ -74,6 +81,7 @@ public sealed class CoordinatorOptions : IValidatableObject
         if (RetryMaxDelay < RetryInitialDelay) yield return new("must be >= RetryInitialDelay", [nameof(RetryMaxDelay)]);
         if (!Positive(TimeoutCheckInterval)) yield return new("must be > 0", [nameof(TimeoutCheckInterval)]);
         if (FinishedRetention < TimeSpan.Zero) yield return new("must be >= 0", [nameof(FinishedRetention)]);
+        if (!Positive(ParkedSagaRetryInterval)) yield return new("must be > 0", [nameof(ParkedSagaRetryInterval)]);
         if (DescribeCacheDuration < TimeSpan.Zero) yield return new("must be >= 0", [nameof(DescribeCacheDuration)]);
         if (AdvertisedAddress is { Length: > 0 } a && !Uri.TryCreate(a, UriKind.Absolute, out _)) yield return new("must be an absolute URI", [nameof(AdvertisedAddress)]);
     }

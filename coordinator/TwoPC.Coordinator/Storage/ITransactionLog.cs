@@ -24,6 +24,8 @@ public enum WriteDurability
 /// write reached the page cache). The caller must not answer from memory: it must <see cref="FlushAsync"/>
 /// successfully and then reload with <see cref="GetAsync"/>.</item>
 /// <item>Saves of one id are applied in the order they were issued. Reads see every completed save.</item>
+/// <item>A saga parked as <see cref="TransactionState.SagaNeedsAttention"/> is never forgotten: it stays listed and
+/// is loaded as unfinished until a later save ends it.</item>
 /// </list>
 /// </summary>
 public interface ITransactionLog
@@ -52,6 +54,11 @@ public interface ITransactionLog
     /// </summary>
     Task<IReadOnlyList<TransactionRecord>> ListAsync(IReadOnlyCollection<TransactionState> states, string? afterId, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Deletes finished records completed before <paramref name="completedBefore"/>; returns how many.</summary>
+    /// <summary>
+    /// Deletes finished records (see <see cref="TransactionStateExtensions.IsFinished"/>) completed before
+    /// <paramref name="completedBefore"/>; returns how many. Never deletes a saga parked as
+    /// <see cref="TransactionState.SagaNeedsAttention"/>, however old: it stays listed and is loaded by
+    /// <see cref="LoadUnfinishedAsync"/> until it ends compensated.
+    /// </summary>
     Task<int> ForgetFinishedAsync(DateTimeOffset completedBefore, int limit, CancellationToken cancellationToken);
 }

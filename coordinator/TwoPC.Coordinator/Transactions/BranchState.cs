@@ -44,4 +44,10 @@ public enum BranchState
 
     /// <summary>Saga step compensation failed past its limit.</summary>
     StepCompensationFailed = 17,
+
+    /// <summary>
+    /// Optional saga step without a compensation whose attempts ran out unanswered: the action may or may not have
+    /// run, and nothing can undo it. Set when the saga ends.
+    /// </summary>
+    StepOutcomeUnknown = 18,
 }

@@ -26,8 +26,14 @@ public sealed class TransactionHandle(TransactionRecord record)
     /// <summary>Completes when a decision (or a saga end) is known.</summary>
     public TaskCompletionSource Decided { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when nothing is left to do (phase 2 finished, saga ended).</summary>
+    /// <summary>
+    /// Completes when the caller can be told the end: phase 2 finished, or the saga completed, compensated or parked
+    /// as NEEDS_ATTENTION (a parked saga stays live and its driver keeps retrying it).
+    /// </summary>
     public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Saga parked as NEEDS_ATTENTION: how to wake its driver. Read and change it only under the gate.</summary>
+    public ParkedSagaWakeup? Parked { get; set; }
 
     /// <summary>Background work driving the transaction (phase 2, saga), if running.</summary>
     public Task? Driver { get; set; }

@@ -32,14 +32,24 @@ public sealed partial class TransactionManager
         return unfinished.Count;
     }
 
-    /// <summary>Aborts every undecided transaction past its deadline.</summary>
+    /// <summary>
+    /// Aborts every undecided transaction past its deadline. One that fails is logged and left for the next sweep;
+    /// the others are still aborted.
+    /// </summary>
     public async Task AbortExpiredAsync(CancellationToken cancellationToken)
     {
         var now = engine.Now;
         foreach (var handle in engine.Table.All)
         {
             if (handle.Record.Mode != TransactionMode.TwoPhase || handle.Record.Deadline > now) continue;
-            await twoPhase.AbortIfExpiredAsync(handle, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await twoPhase.AbortIfExpiredAsync(handle, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                CoordinatorLog.ExpiredAbortFailed(engine.Logger, handle.Id, ex);
+            }
         }
     }
 

@@ -18,6 +18,12 @@ public sealed class TransactionRecord
     /// <summary>Why it aborted / was compensated / needs attention.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>
+    /// Saga: why it rolls back (its first failed required step). <see cref="Reason"/> says the same, and while the
+    /// saga is parked also which compensation failed; a resumed saga goes back to this reason.
+    /// </summary>
+    public string? RollbackReason { get; set; }
+
     /// <summary>When Begin (or RunSaga) was received.</summary>
     public DateTimeOffset CreatedAt { get; set; }
 

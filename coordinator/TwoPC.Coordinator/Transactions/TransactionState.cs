@@ -33,7 +33,10 @@ public enum TransactionState
     /// <summary>Saga: rolled back to the start state.</summary>
     SagaCompensated = 13,
 
-    /// <summary>Saga: a compensation failed past its limit; parked for an operator.</summary>
+    /// <summary>
+    /// Saga: a compensation failed past its limit. Parked, not finished: the coordinator retries it every
+    /// <c>ParkedSagaRetryInterval</c> with a fresh budget, an operator can resume it at once, and it is never forgotten.
+    /// </summary>
     SagaNeedsAttention = 14,
 }
 
@@ -49,7 +52,11 @@ public static class TransactionStateExtensions
     /// <summary>A 2PC decision exists.</summary>
     public static bool IsDecided(this TransactionState state) => state.IsCommitDecided() || state.IsAbortDecided();
 
-    /// <summary>Nothing is left to do: all branches acknowledged, or the saga reached an end state.</summary>
+    /// <summary>
+    /// Nothing is left to do: all branches acknowledged, or the saga completed or compensated. Only finished records
+    /// are forgotten, and restart recovery resumes every other one. A parked saga (NEEDS_ATTENTION) is not finished:
+    /// its compensations are still owed.
+    /// </summary>
     public static bool IsFinished(this TransactionState state) => state is TransactionState.Committed or TransactionState.Aborted
-        or TransactionState.SagaCompleted or TransactionState.SagaCompensated or TransactionState.SagaNeedsAttention;
+        or TransactionState.SagaCompleted or TransactionState.SagaCompensated;
 }

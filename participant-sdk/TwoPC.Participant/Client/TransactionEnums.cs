@@ -103,6 +103,8 @@ public enum BranchState
     StepCompensated = 16,
     /// <summary>Saga: compensation failed past its limit.</summary>
     StepCompensationFailed = 17,
+    /// <summary>Saga: an optional step without compensation whose action may or may not have run (no answer).</summary>
+    StepOutcomeUnknown = 18,
 }
 
 /// <summary>How a saga ended (or that it is still running).</summary>

@@ -51,6 +51,29 @@ public sealed class LiteDbTransactionLogContractTests : TransactionLogContractTe
         Assert.Equal(before, Flusher.Paths.Count);
     }
 
+    [Fact]
+    public async Task ForgetFinished_ParkedSagaWrittenWithTheFinishedFlag_IsKept()
+    {
+        var log = Open();
+        var parked = new Coordinator.Transactions.TransactionRecord
+        {
+            Id = Coordinator.Transactions.TransactionIds.At(DateTimeOffset.UtcNow.AddHours(-3)),
+            Mode = Coordinator.Transactions.TransactionMode.Saga,
+            State = Coordinator.Transactions.TransactionState.SagaNeedsAttention,
+            CompletedAt = DateTimeOffset.UtcNow.AddHours(-2),
+        };
+        await log.SaveAsync(parked, WriteDurability.Forced, CancellationToken.None);
+        // The finished flag set on a parked saga's document.
+        var docs = log.Committer.Database.GetCollection("transactions");
+        var doc = docs.FindById(parked.Id);
+        doc["finished"] = true;
+        docs.Update(doc);
+
+        await log.ForgetFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1), 100, CancellationToken.None);
+
+        Assert.NotNull(await log.GetAsync(parked.Id, CancellationToken.None));
+    }
+
     public void Dispose()
     {
         foreach (var d in _open) d.Dispose();

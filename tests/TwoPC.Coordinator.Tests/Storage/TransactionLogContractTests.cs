@@ -40,6 +40,7 @@ public abstract class TransactionLogContractTests
         var record = Record();
         record.Steps.Add(new SagaStepRecord { Name = "s", Group = 2, Optional = true, ParticipantAddress = "http://x:1", Resource = "h", ActionPayload = [1, 2], CompensationPayload = [3], State = BranchState.StepSucceeded, Attempts = 2, Result = [9] });
         record.AmendedBy.Add("other");
+        record.RollbackReason = "step 's' failed";
 
         await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
         var reopened = CrashAndReopen(log);
@@ -55,6 +56,7 @@ public abstract class TransactionLogContractTests
         Assert.Equal((2, true, BranchState.StepSucceeded, 2), (step.Group, step.Optional, step.State, step.Attempts));
         Assert.Equal([3], step.CompensationPayload!);
         Assert.Equal(["other"], loaded.AmendedBy);
+        Assert.Equal("step 's' failed", loaded.RollbackReason);
     }
 
     [Fact]
@@ -185,5 +187,44 @@ public abstract class TransactionLogContractTests
         Assert.Null(await log.GetAsync(old.Id, CancellationToken.None));
         Assert.NotNull(await log.GetAsync(recent.Id, CancellationToken.None));
         Assert.NotNull(await log.GetAsync(open.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ForgetFinished_NeverForgetsAParkedSaga_AndKeepsItListedAndUnfinished()
+    {
+        var log = CreateLog();
+        var parked = Record(TransactionIds.At(DateTimeOffset.UtcNow.AddHours(-3)), TransactionState.SagaNeedsAttention);
+        parked.Mode = TransactionMode.Saga;
+        parked.CompletedAt = DateTimeOffset.UtcNow.AddHours(-2);
+        var compensated = Record(TransactionIds.At(DateTimeOffset.UtcNow.AddHours(-3)), TransactionState.SagaCompensated);
+        compensated.Mode = TransactionMode.Saga;
+        compensated.CompletedAt = DateTimeOffset.UtcNow.AddHours(-2);
+        foreach (var r in new[] { parked, compensated }) await log.SaveAsync(r, WriteDurability.Forced, CancellationToken.None);
+
+        var forgotten = await log.ForgetFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1), 100, CancellationToken.None);
+        var reopened = CrashAndReopen(log);
+
+        Assert.Equal(1, forgotten);
+        Assert.Null(await reopened.GetAsync(compensated.Id, CancellationToken.None));
+        Assert.Equal(TransactionState.SagaNeedsAttention, (await reopened.GetAsync(parked.Id, CancellationToken.None))?.State);
+        Assert.Equal([parked.Id], (await reopened.ListAsync([TransactionState.SagaNeedsAttention], null, 10, CancellationToken.None)).Select(r => r.Id));
+        Assert.Contains(parked.Id, (await reopened.LoadUnfinishedAsync(CancellationToken.None)).Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task ParkedSaga_ThatResumesAndEndsCompensated_IsForgettable()
+    {
+        var log = CreateLog();
+        var saga = Record(TransactionIds.At(DateTimeOffset.UtcNow.AddHours(-3)), TransactionState.SagaNeedsAttention);
+        saga.Mode = TransactionMode.Saga;
+        saga.CompletedAt = DateTimeOffset.UtcNow.AddHours(-2);
+        await log.SaveAsync(saga, WriteDurability.Forced, CancellationToken.None);
+        saga.State = TransactionState.SagaCompensated;
+        await log.SaveAsync(saga, WriteDurability.Forced, CancellationToken.None);
+
+        var forgotten = await log.ForgetFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1), 100, CancellationToken.None);
+
+        Assert.Equal(1, forgotten);
+        Assert.DoesNotContain(saga.Id, (await CrashAndReopen(log).LoadUnfinishedAsync(CancellationToken.None)).Select(r => r.Id));
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class SagaProcessor
             if (r.State != TransactionState.SagaRunning) return;
             r.State = TransactionState.SagaCompensating;
             r.Reason = reason;
+            r.RollbackReason = reason;
             r.DecidedAt = engine.Now;
             foreach (var s in r.Steps.Where(s => s.State == BranchState.StepPending)) s.State = BranchState.StepSkipped;
         }, cancellationToken);
@@ -24,7 +25,19 @@ public sealed partial class SagaProcessor
     /// that may have acted is compensated; otherwise what failed. Groups before a failed one are left untouched:
     /// compensations run strictly in reverse order, so an operator picks up where it stopped.
     /// </summary>
-    private async Task<string?> CompensateAllAsync(TransactionHandle handle, CancellationToken cancellationToken)
+    private Task<string?> CompensateAllAsync(TransactionHandle handle, CancellationToken cancellationToken) =>
+        CompensateWhereAsync(handle, NeedsCompensation, cancellationToken);
+
+    /// <summary>
+    /// The saga reached its target, but an optional step ran out of attempts without an answer: its action may have
+    /// run. It is compensated like any step of a rollback (retried up to the limit; null if the action never ran;
+    /// the barrier blocks a late action), and the required steps stay done. Null when nothing is left to undo;
+    /// otherwise what failed. A step without a compensation is reported instead (<see cref="ReportUnknownOutcomes"/>).
+    /// </summary>
+    private Task<string?> UndoUnknownOptionalStepsAsync(TransactionHandle handle, CancellationToken cancellationToken) =>
+        CompensateWhereAsync(handle, s => s.Optional && s.State != BranchState.StepSucceeded && NeedsCompensation(s), cancellationToken);
+
+    private async Task<string?> CompensateWhereAsync(TransactionHandle handle, Func<SagaStepRecord, bool> needsCompensation, CancellationToken cancellationToken)
     {
         List<int> groups;
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false)) groups = Groups(handle.Record);
@@ -32,7 +45,7 @@ public sealed partial class SagaProcessor
         {
             List<SagaStepRecord> targets;
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
-                targets = handle.Record.Steps.Where(s => s.Group == group && NeedsCompensation(s)).ToList();
+                targets = handle.Record.Steps.Where(s => s.Group == group && needsCompensation(s)).ToList();
             var failures = await Task.WhenAll(targets.Select(s => CompensateStepAsync(handle, s, cancellationToken))).ConfigureAwait(false);
             if (failures.FirstOrDefault(f => f is not null) is { } failure) return failure;
         }
@@ -58,7 +71,7 @@ public sealed partial class SagaProcessor
         var call = step.Clone();
         var limit = engine.Options.CompensationAttemptLimit;
         var attempt = step.State == BranchState.StepCompensating && step.CompensationAttempts > 0 ? step.CompensationAttempts - 1 : step.CompensationAttempts;
-        if (step.State == BranchState.StepCompensationFailed) attempt = 0; // parked earlier and resumed by an operator: a fresh budget
+        if (step.State == BranchState.StepCompensationFailed) attempt = 0; // parked earlier and now retried: a fresh budget
         string lastError = "no answer";
         while (true)
         {

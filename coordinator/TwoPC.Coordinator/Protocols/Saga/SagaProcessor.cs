@@ -11,7 +11,8 @@ namespace TwoPC.Coordinator.Protocols.Saga;
 /// <see cref="ResumeAsync"/> on a recovered record continues exactly where the saga stopped: forward while no
 /// required step failed (re-sending Execute for StepRunning steps; the participant's barrier answers a duplicate
 /// with the first result), backward otherwise (compensations in reverse group order, a group's in parallel).
-/// End states are forced too, because callers are told the outcome.
+/// End states are forced too, because callers are told the outcome. A compensation that keeps failing parks the saga
+/// (NEEDS_ATTENTION, also forced); the same driver retries it later with a fresh budget (SagaProcessor.Parking.cs).
 /// </summary>
 public sealed partial class SagaProcessor(EngineServices engine) : ITransactionProcessor
 {
@@ -19,57 +20,128 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
     public TransactionMode Mode => TransactionMode.Saga;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A saga that parks (NEEDS_ATTENTION) does not end this call: its caller is told (<see cref="TransactionHandle.Finished"/>),
+    /// and the same driver then waits for the next retry (<see cref="Hosting.CoordinatorOptions.ParkedSagaRetryInterval"/>)
+    /// or an operator's resume, and carries on. It returns once the saga completed or compensated, or when cancelled.
+    /// </remarks>
     public async Task ResumeAsync(TransactionHandle handle, CancellationToken cancellationToken)
     {
-        TransactionState state;
-        using (await handle.LockAsync(cancellationToken).ConfigureAwait(false)) state = handle.Record.State;
-
-        if (state == TransactionState.SagaRunning)
+        var parkedBefore = false;
+        while (true)
         {
-            var failure = await RunForwardAsync(handle, cancellationToken).ConfigureAwait(false);
-            if (failure is null)
+            TransactionState state;
+            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false)) state = handle.Record.State;
+            if (state.IsFinished())
             {
-                await EndAsync(handle, TransactionState.SagaCompleted, null, cancellationToken).ConfigureAwait(false);
+                await engine.FinishAsync(handle).ConfigureAwait(false);
                 return;
             }
 
-            await BeginCompensationAsync(handle, failure, cancellationToken).ConfigureAwait(false);
-            state = TransactionState.SagaCompensating;
-        }
+            if (state == TransactionState.SagaNeedsAttention) parkedBefore = true;
+            if (!parkedBefore)
+            {
+                if (await StepAsync(handle, state, cancellationToken).ConfigureAwait(false)) return;
+                continue;
+            }
 
-        if (state == TransactionState.SagaCompensating)
-        {
-            var stuck = await CompensateAllAsync(handle, cancellationToken).ConfigureAwait(false);
-            string? reason;
-            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false)) reason = handle.Record.Reason;
-            if (stuck is null) await EndAsync(handle, TransactionState.SagaCompensated, reason, cancellationToken).ConfigureAwait(false);
-            else await EndAsync(handle, TransactionState.SagaNeedsAttention, $"{reason}; {stuck}", cancellationToken).ConfigureAwait(false);
-            return;
+            // Once parked, this driver is the saga's background retry loop: an error is logged and retried later.
+            try
+            {
+                if (await StepAsync(handle, state, cancellationToken).ConfigureAwait(false)) return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                CoordinatorLog.ParkedSagaRetryFailed(engine.Logger, handle.Id, engine.Options.ParkedSagaRetryInterval, ex);
+                await engine.DelayAsync(engine.Options.ParkedSagaRetryInterval, cancellationToken).ConfigureAwait(false);
+            }
         }
-
-        if (!state.IsFinished()) throw new InvalidOperationException($"saga {handle.Id} is in state {state}, which is not a saga state");
-        await engine.FinishAsync(handle).ConfigureAwait(false);
     }
 
-    /// <summary>Records the end state durably (the caller may be told it), then signals waiters.</summary>
-    private async Task EndAsync(TransactionHandle handle, TransactionState end, string? reason, CancellationToken cancellationToken)
+    /// <summary>Moves the saga on from <paramref name="state"/> by one phase; true once it has ended.</summary>
+    private async Task<bool> StepAsync(TransactionHandle handle, TransactionState state, CancellationToken cancellationToken)
     {
+        switch (state)
+        {
+            case TransactionState.SagaRunning:
+                if (await RunForwardAsync(handle, cancellationToken).ConfigureAwait(false) is { } failure)
+                {
+                    await BeginCompensationAsync(handle, failure, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+
+                // The target is reached; an optional step that may have run unanswered is undone before the end.
+                if (await UndoUnknownOptionalStepsAsync(handle, cancellationToken).ConfigureAwait(false) is { } stuckUndoing)
+                {
+                    await ParkAsync(handle, stuckUndoing, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+
+                await EndAsync(handle, TransactionState.SagaCompleted, cancellationToken).ConfigureAwait(false);
+                return true;
+            case TransactionState.SagaCompensating:
+                if (await CompensateAllAsync(handle, cancellationToken).ConfigureAwait(false) is { } stuck)
+                {
+                    await ParkAsync(handle, stuck, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+
+                await EndAsync(handle, TransactionState.SagaCompensated, cancellationToken).ConfigureAwait(false);
+                return true;
+            case TransactionState.SagaNeedsAttention:
+                await WaitWhileParkedAsync(handle, cancellationToken).ConfigureAwait(false);
+                return false;
+            default:
+                throw new InvalidOperationException($"saga {handle.Id} is in state {state}, which is not a saga state");
+        }
+    }
+
+    /// <summary>
+    /// Records the end state durably (the caller may be told it), with what is known of optional steps whose outcome
+    /// was unknown (see <see cref="ReportUnknownOutcomes"/>), then signals waiters and drops the saga from memory.
+    /// </summary>
+    private async Task EndAsync(TransactionHandle handle, TransactionState end, CancellationToken cancellationToken)
+    {
+        string? reason = null;
         await SaveForcedAsync(handle, r =>
         {
             r.State = end;
-            r.Reason = reason;
+            r.Reason = reason = ReportUnknownOutcomes(r, end == TransactionState.SagaCompleted ? null : r.Reason);
             r.DecidedAt ??= engine.Now;
             r.CompletedAt = engine.Now;
         }, cancellationToken).ConfigureAwait(false);
-        engine.Metrics.Add(end switch
-        {
-            TransactionState.SagaCompleted => "saga_completed",
-            TransactionState.SagaCompensated => "saga_compensated",
-            _ => "saga_needs_attention",
-        });
+        engine.Metrics.Add(end == TransactionState.SagaCompleted ? "saga_completed" : "saga_compensated");
         CoordinatorLog.Decided(engine.Logger, handle.Id, end.ToString(), reason);
         // The forced write above is the finished record (end state and CompletedAt): no second, lazy copy.
         await engine.FinishAsync(handle, alreadySaved: true).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At the end of a saga: an optional step that ran out of attempts without an answer and has no compensation
+    /// becomes <see cref="BranchState.StepOutcomeUnknown"/> (its action may have run and nothing can undo it).
+    /// Returns <paramref name="reason"/> followed by one sentence per such step and, for a completed saga, per
+    /// optional step compensated because its outcome was unknown; null when there is nothing to say.
+    /// </summary>
+    private string? ReportUnknownOutcomes(TransactionRecord r, string? reason)
+    {
+        var notes = new List<string>();
+        foreach (var s in r.Steps.Where(s => s.Optional && s.OutcomeUnknown))
+        {
+            if (s.State == BranchState.StepFailed && s.CompensationPayload is null) s.State = BranchState.StepOutcomeUnknown;
+            var note = s.State switch
+            {
+                BranchState.StepOutcomeUnknown => $"optional step '{s.Name}' has an unknown outcome after {s.Attempts} unanswered attempts and no compensation: its action may have run",
+                BranchState.StepCompensated when r.State == TransactionState.SagaCompleted => $"optional step '{s.Name}' was compensated because its outcome was unknown after {s.Attempts} unanswered attempts",
+                _ => null,
+            };
+            if (note is null) continue;
+            notes.Add(note);
+            CoordinatorLog.OptionalStepUnknown(engine.Logger, r.Id, s.Name, s.State == BranchState.StepOutcomeUnknown ? "has an unknown outcome and no compensation" : "was compensated because its outcome was unknown");
+        }
+
+        if (notes.Count == 0) return reason;
+        if (reason is not null) notes.Insert(0, reason);
+        return string.Join("; ", notes);
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     /// <summary>When set and returning true for a record, the save is stored durably and then throws (ambiguous).</summary>
     public Func<TransactionRecord, bool>? FailAfterWrite { get; set; }
 
+    /// <summary>When set and returning true, <see cref="ForgetFinishedAsync"/> throws before deleting anything.</summary>
+    public Func<bool>? FailForget { get; set; }
+
     /// <summary>Number of forced saves and flushes (each one models one fsync).</summary>
     public int Flushes { get; private set; }
 
@@ -115,6 +118,7 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     /// <inheritdoc />
     public Task<int> ForgetFinishedAsync(DateTimeOffset completedBefore, int limit, CancellationToken cancellationToken)
     {
+        if (FailForget?.Invoke() == true) return Task.FromException<int>(new IOException("injected failure of forget"));
         lock (_gate)
         {
             var ids = Merged().Where(r => r.State.IsFinished() && r.CompletedAt < completedBefore).Take(limit).Select(r => r.Id).ToList();

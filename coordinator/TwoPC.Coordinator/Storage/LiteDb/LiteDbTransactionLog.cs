@@ -100,9 +100,11 @@ public sealed class LiteDbTransactionLog : ITransactionLog, IDisposable
         {
             var col = db.GetCollection(Collection);
             // Ids sort by creation time, and a transaction completes after it is created: only ids below the
-            // cutoff's can qualify, which the primary key index finds without scanning the rest.
+            // cutoff's can qualify, which the primary key index finds without scanning the rest. The state is
+            // checked as well as the flag: a parked saga is never forgotten, whatever its stored flag says.
             var ids = col.Find(Query.LT("_id", TransactionIds.LowerBound(completedBefore)), 0, limit * 4)
-                .Where(d => d["finished"].AsBoolean && d.TryGetValue("completed", out var c) && c.AsInt64 < ticks)
+                .Where(d => d["finished"].AsBoolean && ((TransactionState)d["state"].AsInt32).IsFinished()
+                    && d.TryGetValue("completed", out var c) && c.AsInt64 < ticks)
                 .Take(limit)
                 .Select(d => d["_id"])
                 .ToList();

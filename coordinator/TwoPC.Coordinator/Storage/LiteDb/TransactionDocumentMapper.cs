@@ -18,6 +18,7 @@ internal static class TransactionDocumentMapper
             ["deadline"] = r.Deadline.UtcTicks,
         };
         if (r.Reason is not null) doc["reason"] = r.Reason;
+        if (r.RollbackReason is not null) doc["rollback"] = r.RollbackReason;
         if (r.DecidedAt is { } decided) doc["decided"] = decided.UtcTicks;
         if (r.CompletedAt is { } completed) doc["completed"] = completed.UtcTicks;
         if (r.IdempotencyKey is not null) doc["ikey"] = r.IdempotencyKey;
@@ -87,6 +88,7 @@ internal static class TransactionDocumentMapper
             Mode = (TransactionMode)d["mode"].AsInt32,
             State = (TransactionState)d["state"].AsInt32,
             Reason = d.TryGetValue("reason", out var reason) ? reason.AsString : null,
+            RollbackReason = d.TryGetValue("rollback", out var rollback) ? rollback.AsString : null,
             CreatedAt = new DateTimeOffset(d["created"].AsInt64, TimeSpan.Zero),
             Deadline = new DateTimeOffset(d["deadline"].AsInt64, TimeSpan.Zero),
             DecidedAt = d.TryGetValue("decided", out var decided) ? new DateTimeOffset(decided.AsInt64, TimeSpan.Zero) : null,

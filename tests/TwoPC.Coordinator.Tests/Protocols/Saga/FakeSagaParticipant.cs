@@ -8,14 +8,19 @@ namespace TwoPC.Coordinator.Tests.Protocols.Saga;
 /// <summary>
 /// A participant hosting the saga step handlers <see cref="Handlers"/>, with a minimal in-memory barrier: a
 /// duplicate Execute answers the first result, a compensation without an action is a null compensation, and an
-/// action after its compensation is rejected. An action whose payload is "fail" fails as a business error.
+/// action after its compensation is rejected. An action whose payload is "fail" fails as a business error; one whose
+/// payload is "hang" never answers (until the coordinator gives up on the call). While <see cref="RefundsDown"/> is
+/// set, compensations of the "refund" handler fail with Unavailable.
 /// </summary>
 internal sealed class FakeSagaParticipant : Participant.ParticipantBase
 {
-    public static readonly string[] Handlers = ["leave", "flight", "hotel", "car", "order", "payment", "shipping"];
+    public static readonly string[] Handlers = ["leave", "flight", "hotel", "car", "order", "payment", "shipping", "refund"];
 
     private readonly ConcurrentDictionary<(string Tx, string Step), ExecuteResponse> _actions = new();
     private readonly ConcurrentDictionary<(string Tx, string Step), CompensationResult> _compensations = new();
+
+    /// <summary>While true, the "refund" handler's compensations fail (the refund service is down).</summary>
+    public volatile bool RefundsDown;
 
     /// <summary>Every call: (kind, transaction, step).</summary>
     public ConcurrentQueue<(string Kind, string Tx, string Step)> Calls { get; } = new();
@@ -27,19 +32,21 @@ internal sealed class FakeSagaParticipant : Participant.ParticipantBase
         return Task.FromResult(response);
     }
 
-    public override Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
+    public override async Task<ExecuteResponse> Execute(ExecuteRequest request, ServerCallContext context)
     {
         Calls.Enqueue(("execute", request.TransactionId, request.StepName));
         var key = (request.TransactionId, request.StepName);
-        if (_compensations.ContainsKey(key)) return Task.FromResult(new ExecuteResponse { Result = StepResult.RejectedAfterCompensation });
-        return Task.FromResult(_actions.GetOrAdd(key, _ => request.Payload.ToStringUtf8() == "fail"
+        if (_compensations.ContainsKey(key)) return new ExecuteResponse { Result = StepResult.RejectedAfterCompensation };
+        if (request.Payload.ToStringUtf8() == "hang") await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        return _actions.GetOrAdd(key, _ => request.Payload.ToStringUtf8() == "fail"
             ? new ExecuteResponse { Result = StepResult.Failed, Reason = $"{request.Resource} said no" }
-            : new ExecuteResponse { Result = StepResult.Succeeded, Output = ByteString.CopyFromUtf8("booked " + request.StepName) }));
+            : new ExecuteResponse { Result = StepResult.Succeeded, Output = ByteString.CopyFromUtf8("booked " + request.StepName) });
     }
 
     public override Task<CompensateResponse> Compensate(CompensateRequest request, ServerCallContext context)
     {
         Calls.Enqueue(("compensate", request.TransactionId, request.StepName));
+        if (RefundsDown && request.Resource == "refund") throw new RpcException(new Status(StatusCode.Unavailable, "refund service down"));
         var key = (request.TransactionId, request.StepName);
         var result = _compensations.GetOrAdd(key, k => _actions.TryGetValue(k, out var a) && a.Result == StepResult.Succeeded
             ? CompensationResult.Compensated

@@ -25,6 +25,8 @@ public sealed class SagaGrpcFixture : IAsyncLifetime
 
     internal TwoPC.Protocol.V1.Coordinator.CoordinatorClient Client { get; private set; } = null!;
 
+    internal Admin.AdminClient Admin { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         _participant = Host(b =>
@@ -46,6 +48,7 @@ public sealed class SagaGrpcFixture : IAsyncLifetime
         await _coordinator.StartAsync();
         _channel = GrpcChannel.ForAddress(AddressOf(_coordinator));
         Client = new TwoPC.Protocol.V1.Coordinator.CoordinatorClient(_channel);
+        Admin = new Admin.AdminClient(_channel);
     }
 
     public async Task DisposeAsync()

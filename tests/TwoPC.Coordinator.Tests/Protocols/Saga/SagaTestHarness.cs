@@ -21,11 +21,15 @@ internal sealed class SagaTestHarness
 {
     public const int CompensationLimit = 3;
 
-    private readonly ConcurrentDictionary<string, Func<int, Task<ExecuteReply>>> _execute = new();
+    private readonly ConcurrentDictionary<string, Func<int, CancellationToken, Task<ExecuteReply>>> _execute = new();
     private readonly ConcurrentDictionary<string, Func<int, Task<bool>>> _compensate = new();
 
-    public SagaTestHarness()
+    /// <param name="time">The engine's clock (default the system clock; a FakeTimeProvider only advances when told).</param>
+    /// <param name="configure">Changes to the harness's options.</param>
+    /// <param name="faults">Fault points (default none).</param>
+    public SagaTestHarness(TimeProvider? time = null, Action<CoordinatorOptions>? configure = null, IFaultInjector? faults = null)
     {
+        Time = time ?? TimeProvider.System;
         Participants = Substitute.For<IParticipantClient>();
         Participants.ExecuteAsync(Arg.Any<SagaStepRecord>(), Arg.Any<string>(), Arg.Any<int>(), Arg.Any<CancellationToken>())
             .Returns(ci =>
@@ -34,7 +38,7 @@ internal sealed class SagaTestHarness
                 var attempt = ci.ArgAt<int>(2);
                 Calls.Enqueue(("execute", step.Name, attempt));
                 OnExecute?.Invoke(step.Name, attempt);
-                return _execute.TryGetValue(step.Name, out var f) ? f(attempt) : Task.FromResult(Succeeded(step.Name));
+                return _execute.TryGetValue(step.Name, out var f) ? f(attempt, ci.ArgAt<CancellationToken>(3)) : Task.FromResult(Succeeded(step.Name));
             });
         Participants.CompensateAsync(Arg.Any<SagaStepRecord>(), Arg.Any<string>(), Arg.Any<int>(), Arg.Any<CancellationToken>())
             .Returns(ci =>
@@ -45,14 +49,20 @@ internal sealed class SagaTestHarness
                 OnCompensate?.Invoke(step.Name, attempt);
                 return _compensate.TryGetValue(step.Name, out var f) ? f(attempt) : Task.FromResult(false);
             });
-        var options = Options.Create(new CoordinatorOptions
+        var options = new CoordinatorOptions
         {
             RetryInitialDelay = TimeSpan.FromMilliseconds(1),
             RetryMaxDelay = TimeSpan.FromMilliseconds(5),
             CompensationAttemptLimit = CompensationLimit,
-        });
-        Engine = new EngineServices(Log, new TransactionTable(), Participants, options, TimeProvider.System, new CoordinatorMetrics(), NullLogger<EngineServices>.Instance);
+        };
+        configure?.Invoke(options);
+        Engine = new EngineServices(Log, new TransactionTable(), Participants, Options.Create(options), Time, new CoordinatorMetrics(), NullLogger<EngineServices>.Instance)
+        {
+            Faults = faults ?? NoFaults.Instance,
+        };
     }
+
+    public TimeProvider Time { get; }
 
     public InMemoryTransactionLog Log { get; } = new();
 
@@ -71,7 +81,35 @@ internal sealed class SagaTestHarness
 
     public SagaProcessor CreateSut() => new(Engine);
 
-    public void Execute(string step, Func<int, Task<ExecuteReply>> answer) => _execute[step] = answer;
+    public void Execute(string step, Func<int, Task<ExecuteReply>> answer) => _execute[step] = (attempt, _) => answer(attempt);
+
+    /// <summary>Scripts a step's Execute with the call's cancellation token (cancelled at the step's timeout).</summary>
+    public void Execute(string step, Func<int, CancellationToken, Task<ExecuteReply>> answer) => _execute[step] = answer;
+
+    /// <summary>An Execute that never answers: it ends only when the coordinator gives up on the call.</summary>
+    public static async Task<ExecuteReply> NeverAnswers(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>
+    /// With a FakeTimeProvider: advances the clock by <paramref name="step"/> at a time (so retry delays and the
+    /// parked-saga cadence elapse) until <paramref name="condition"/> holds; fails after 30 s of real time.
+    /// </summary>
+    public async Task AdvanceUntilAsync(Func<Task<bool>> condition, TimeSpan step)
+    {
+        var fake = (Microsoft.Extensions.Time.Testing.FakeTimeProvider)Time;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            fake.Advance(step);
+            await Task.Delay(1, timeout.Token);
+        }
+    }
+
+    /// <summary>What a crash right now would leave of the record.</summary>
+    public TransactionRecord Durable(string id) => Log.GetDurable(id)!;
 
     public void Compensate(string step, Func<int, Task<bool>> answer) => _compensate[step] = answer;
 
@@ -115,11 +153,26 @@ internal sealed class SagaTestHarness
         return handle;
     }
 
-    /// <summary>Drives the saga to its end with a fresh processor and returns what is on the disk after a power loss.</summary>
+    /// <summary>
+    /// Drives the saga to its end, or until it parks (then its driver is stopped), with a fresh processor and returns
+    /// what is on the disk after a power loss.
+    /// </summary>
     public async Task<TransactionRecord> RunToEndAsync(TransactionHandle handle)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await CreateSut().ResumeAsync(handle, cts.Token);
+        var driver = CreateSut().ResumeAsync(handle, cts.Token);
+        await Task.WhenAny(driver, handle.Finished.Task);
+        if (driver.IsCompleted)
+        {
+            await driver; // a failure surfaces here
+        }
+        else
+        {
+            Assert.Equal(TransactionState.SagaNeedsAttention, handle.Record.State);
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => driver);
+        }
+
         Assert.True(handle.Finished.Task.IsCompleted, "Finished was not signalled");
         Log.Crash();
         return (await Log.GetAsync(handle.Id, CancellationToken.None))!;
