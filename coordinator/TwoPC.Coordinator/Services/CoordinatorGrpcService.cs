@@ -7,7 +7,7 @@ namespace TwoPC.Coordinator.Services;
 /// <summary>The Coordinator gRPC service: maps proto ↔ domain and calls the engine. Errors are mapped by <see cref="ErrorMappingInterceptor"/>.</summary>
 internal sealed partial class CoordinatorGrpcService(TransactionManager manager) : Proto.Coordinator.CoordinatorBase
 {
-    public override Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
+    public override async Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
     {
         if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required (TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA)");
         BranchSpec[]? branches = null;
@@ -22,11 +22,12 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
             }
         }
 
-        var record = manager.Begin((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey, branches);
+        var record = await manager.BeginAsync((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey, branches,
+            context.CancellationToken).ConfigureAwait(false);
         var response = new Proto.BeginResponse { TransactionId = record.Id };
         if (record.Deadline != default) response.Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.Deadline);
         foreach (var b in record.Branches) response.BranchIds.Add(b.BranchId);
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<Proto.EnlistResponse> Enlist(Proto.EnlistRequest request, ServerCallContext context)

@@ -16,9 +16,11 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// <summary>
     /// Starts a transaction, optionally with its first branches (validated like Enlist, errors naming
     /// <c>branches[i].field</c>; nothing is created when one is invalid). Nothing is written: under presumed abort an
-    /// unknown id means aborted.
+    /// unknown id means aborted. A key maps to the same transaction for as long as the log remembers it: after a
+    /// restart the key is found in the decision record (a transaction without one never decided, aborted with the
+    /// restart, and a fresh id is then correct).
     /// </summary>
-    public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches = null)
+    public async Task<TransactionRecord> BeginAsync(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches, CancellationToken cancellationToken)
     {
         if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA");
         if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
@@ -50,17 +52,28 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         for (var i = 0; i < branches.Count; i++) record.Branches.Add(NewBranch(i + 1, branches[i]));
         if (record.IdempotencyKey is { } key)
         {
+            // The live table holds keys claimed since start; before that, the log holds them. Claiming the logged
+            // owner first (GetOrAdd) makes every concurrent Begin with this key agree on one id.
+            if (engine.Table.KeyOwner(key) is null && await engine.Log.FindByIdempotencyKeyAsync(key, cancellationToken).ConfigureAwait(false) is { } logged)
+                engine.Table.ClaimKey(key, logged.Id);
             var owner = engine.Table.ClaimKey(key, record.Id);
-            if (owner != record.Id)
-            {
-                if (engine.Table.TryGet(owner, out var existing)) return existing.Record.Clone();
-                return new TransactionRecord { Id = owner, Mode = mode };
-            }
+            if (owner != record.Id) return await ExistingBeginAsync(owner, mode, cancellationToken).ConfigureAwait(false);
         }
 
         engine.Table.TryAdd(new TransactionHandle(record));
         engine.Metrics.Add("begun");
         return record.Clone();
+    }
+
+    /// <summary>The transaction that owns a Begin key: live, else as logged, else (still being created) its id.</summary>
+    private async Task<TransactionRecord> ExistingBeginAsync(string owner, TransactionMode mode, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(owner, out var existing))
+        {
+            using (await existing.LockAsync(cancellationToken).ConfigureAwait(false)) return existing.Record.Clone();
+        }
+
+        return await engine.Log.GetAsync(owner, cancellationToken).ConfigureAwait(false) ?? new TransactionRecord { Id = owner, Mode = mode };
     }
 
     /// <summary>Adds a branch to an active 2PC transaction; a retried Enlist with the same key returns the same branch.</summary>
