@@ -34,4 +34,10 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(10, LogLevel.Debug, "Transaction {TransactionId}: saga step {Step} {Event}: {Detail}", EventName = "SagaStep")]
     public static partial void SagaStep(ILogger logger, string transactionId, string step, string @event, string? detail);
+
+    [LoggerMessage(40, LogLevel.Information, "Decision log {DataPath} with log identity {LogId}", EventName = "LogOpened")]
+    public static partial void LogOpened(ILogger logger, string dataPath, string logId);
+
+    [LoggerMessage(41, LogLevel.Error, "Transaction {TransactionId}: log mismatch: a participant prepared it under decision log {ExpectedLogId}, this coordinator runs log {LogId} and has no record; not presuming abort", EventName = "LogMismatch")]
+    public static partial void LogMismatch(ILogger logger, string transactionId, string expectedLogId, string logId);
 }

@@ -52,7 +52,7 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
     public override async Task<Proto.TransactionInfo> GetTransaction(Proto.GetTransactionRequest request, ServerCallContext context)
     {
         if (!request.ResolveInDoubt) return ProtoMapper.ToProto(await manager.GetAsync(request.TransactionId, context.CancellationToken).ConfigureAwait(false));
-        var (record, presumed, pending) = await manager.ResolveInDoubtAsync(request.TransactionId, context.CancellationToken).ConfigureAwait(false);
+        var (record, presumed, pending) = await manager.ResolveInDoubtAsync(request.TransactionId, request.LogId, context.CancellationToken).ConfigureAwait(false);
         var info = ProtoMapper.ToProto(record, presumed);
         if (pending) info.Outcome = Proto.Outcome.Pending;
         return info;

@@ -1,3 +1,4 @@
+using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Protocols.TwoPhase;
@@ -151,7 +152,15 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// commit is always forced to the log before anyone hears it, so a missing record cannot be a commit.
     /// A live transaction whose decision write is itself in doubt answers "pending" — never a guess from memory.
     /// </summary>
-    public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, CancellationToken cancellationToken)
+    public Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, CancellationToken cancellationToken) =>
+        ResolveInDoubtAsync(transactionId, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ResolveInDoubtAsync(string, CancellationToken)"/>, for a branch prepared under decision log
+    /// <paramref name="logId"/> (null or empty: not checked). Presumed abort holds only in that log: an unknown id
+    /// under another log's identity throws <see cref="LogMismatchException"/> instead of answering aborted.
+    /// </summary>
+    public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, string? logId, CancellationToken cancellationToken)
     {
         if (engine.Table.TryGet(Require(transactionId), out var handle))
         {
@@ -164,6 +173,12 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
 
         var stored = await engine.Log.GetAsync(transactionId, cancellationToken).ConfigureAwait(false);
         if (stored is not null) return (stored, false, !stored.State.IsDecided() && !stored.State.IsFinished());
+        if (!string.IsNullOrEmpty(logId) && logId != engine.Log.LogId)
+        {
+            CoordinatorLog.LogMismatch(engine.Logger, transactionId, logId, engine.Log.LogId);
+            throw new LogMismatchException(transactionId, logId, engine.Log.LogId);
+        }
+
         return (new TransactionRecord { Id = transactionId, Mode = TransactionMode.TwoPhase, State = TransactionState.Aborted, Reason = "no record of this transaction: presumed abort" }, true, false);
     }
 

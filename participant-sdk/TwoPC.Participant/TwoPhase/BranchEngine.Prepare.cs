@@ -77,7 +77,7 @@ internal sealed partial class BranchEngine
     {
         var now = _time.GetUtcNow();
         return new BranchRecord(command.TransactionId, command.BranchId, command.Resource, command.Payload, state,
-            command.CoordinatorAddress, status, reason, Tombstone: false, now, decided ? now : null);
+            command.CoordinatorAddress, status, reason, Tombstone: false, now, decided ? now : null, command.LogId);
     }
 
     private static PrepareAnswer AnswerFrom(BranchRecord record, bool onePhase) => record.Status switch

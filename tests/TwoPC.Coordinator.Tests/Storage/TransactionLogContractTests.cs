@@ -144,6 +144,20 @@ public abstract class TransactionLogContractTests
     }
 
     [Fact]
+    public async Task LogId_IsCreatedWithTheLog_SurvivesReopen_AndDiffersBetweenLogs()
+    {
+        var log = CreateLog();
+        var id = log.LogId;
+        await log.SaveAsync(Record(), WriteDurability.Forced, CancellationToken.None);
+
+        var reopened = CrashAndReopen(log);
+
+        Assert.False(string.IsNullOrWhiteSpace(id));
+        Assert.Equal(id, reopened.LogId);
+        Assert.NotEqual(id, CreateLog().LogId);
+    }
+
+    [Fact]
     public async Task Get_UnknownId_ReturnsNull()
     {
         Assert.Null(await CreateLog().GetAsync(TransactionManager.NewId(), CancellationToken.None));
