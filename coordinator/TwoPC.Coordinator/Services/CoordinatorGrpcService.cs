@@ -9,7 +9,7 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
 {
     public override async Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
     {
-        if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required (TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA)");
+        if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required and must be TRANSACTION_MODE_TWO_PHASE (sagas start with RunSaga)");
         BranchSpec[]? branches = null;
         if (request.Branches.Count > 0)
         {

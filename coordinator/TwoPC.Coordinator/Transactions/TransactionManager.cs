@@ -23,7 +23,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// </summary>
     public async Task<TransactionRecord> BeginAsync(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches, CancellationToken cancellationToken)
     {
-        if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA");
+        if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE (sagas start with RunSaga)");
         if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
         var limit = ValidateTimeout(timeout, "timeout");
         if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");

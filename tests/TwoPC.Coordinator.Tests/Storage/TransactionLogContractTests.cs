@@ -58,6 +58,21 @@ public abstract class TransactionLogContractTests
     }
 
     [Fact]
+    public async Task BranchAttempts_AreStored_AndKeptOnceTheTransactionFinished()
+    {
+        var log = CreateLog();
+        var record = Record(state: TransactionState.Committed);
+        record.CompletedAt = DateTimeOffset.UtcNow;
+        record.Branches[0].Attempts = 1;
+        record.Branches[1].Attempts = 4;
+
+        await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
+        var loaded = await CrashAndReopen(log).GetAsync(record.Id, CancellationToken.None);
+
+        Assert.Equal([1, 4], loaded!.Branches.Select(b => b.Attempts));
+    }
+
+    [Fact]
     public async Task LazySave_IsDurableAfterALaterForcedSave()
     {
         var log = CreateLog();
