@@ -162,6 +162,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// </summary>
     public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, string? logId, CancellationToken cancellationToken)
     {
+        if (logId is { Length: > 128 }) throw new InvalidRequestException("log_id", "must be at most 128 characters");
         if (engine.Table.TryGet(Require(transactionId), out var handle))
         {
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))

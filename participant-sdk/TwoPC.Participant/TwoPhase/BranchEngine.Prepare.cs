@@ -15,6 +15,7 @@ internal sealed partial class BranchEngine
         ValidateBranch(command.TransactionId, command.BranchId);
         Validation.RequireId(command.Resource, "resource");
         Validation.RequirePayload(command.Payload.Length, _options.MaxPayloadBytes, "payload");
+        Validation.CheckLogId(command.LogId);
         var resource = RequireResource(command.Resource);
 
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);

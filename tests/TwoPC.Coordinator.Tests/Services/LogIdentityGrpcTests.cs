@@ -79,6 +79,16 @@ public sealed class LogIdentityGrpcTests : IAsyncLifetime
         Assert.Contains(id, error.Status.Detail);
     }
 
+    [Fact]
+    public async Task GetTransaction_InDoubt_OverlongLogId_IsInvalidArgumentNamingTheField()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.GetTransactionAsync(new GetTransactionRequest { TransactionId = new string('e', 32), ResolveInDoubt = true, LogId = new string('x', 129) }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("log_id", error.Trailers.GetValue("twopc-field"));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

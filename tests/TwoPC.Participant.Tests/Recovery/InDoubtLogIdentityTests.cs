@@ -66,6 +66,20 @@ public sealed class InDoubtLogIdentityTests : StubCoordinatorTest
     }
 
     [Fact]
+    public async Task Prepare_OverlongLogId_IsInvalidArgument_AndNothingIsPrepared()
+    {
+        await using var host = await ParticipantHost.StartAsync(Dir.File("p.db"));
+        var request = PrepareTests.Prepare("tx-longlog");
+        request.LogId = new string('x', 129);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => host.Client.PrepareAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("log_id", error.Status.Detail);
+        Assert.Null(BranchLog.Find(host.Store.Database, "tx-longlog", 1));
+    }
+
+    [Fact]
     public void PreparedRecord_WrittenBeforeLogIds_StillLoads_WithAnEmptyLogId()
     {
         using (var db = new LiteDatabase(Dir.File("old.db")))
