@@ -52,4 +52,10 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(45, LogLevel.Error, "Transaction {TransactionId}: aborting it after its deadline failed; the next sweep tries again", EventName = "ExpiredAbortFailed")]
     public static partial void ExpiredAbortFailed(ILogger logger, string transactionId, Exception error);
+
+    [LoggerMessage(46, LogLevel.Information, "Decision log {DataPath} with log identity {LogId}", EventName = "LogOpened")]
+    public static partial void LogOpened(ILogger logger, string dataPath, string logId);
+
+    [LoggerMessage(47, LogLevel.Error, "Transaction {TransactionId}: log mismatch: a participant prepared it under decision log {ExpectedLogId}, this coordinator runs log {LogId} and has no record; not presuming abort", EventName = "LogMismatch")]
+    public static partial void LogMismatch(ILogger logger, string transactionId, string expectedLogId, string logId);
 }

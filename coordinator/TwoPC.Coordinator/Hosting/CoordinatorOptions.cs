@@ -5,7 +5,11 @@ namespace TwoPC.Coordinator.Hosting;
 /// <summary>Coordinator settings (configuration section <c>TwoPC:Coordinator</c>). Validated on start.</summary>
 public sealed class CoordinatorOptions : IValidatableObject
 {
-    /// <summary>Path of the decision log (LiteDB file). Default <c>data/coordinator.db</c>.</summary>
+    /// <summary>
+    /// Path of the decision log (LiteDB file). Default <c>data/coordinator.db</c>. A relative path is resolved against
+    /// the working directory once, at start; the absolute path and the log's identity are logged then. Another path
+    /// is another log: participants prepared under this one are never answered "presumed abort" by it.
+    /// </summary>
     [Required]
     public string DataPath { get; set; } = "data/coordinator.db";
 

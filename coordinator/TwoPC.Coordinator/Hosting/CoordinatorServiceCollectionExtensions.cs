@@ -28,6 +28,11 @@ public static class CoordinatorServiceCollectionExtensions
     {
         var options = services.AddOptions<CoordinatorOptions>().ValidateDataAnnotations().ValidateOnStart();
         if (configure is not null) options.Configure(configure);
+        // Resolved once, so the path used, logged and reported is the same whatever the working directory does later.
+        options.PostConfigure(o =>
+        {
+            if (!string.IsNullOrWhiteSpace(o.DataPath)) o.DataPath = Path.GetFullPath(o.DataPath);
+        });
 
         services.AddGrpc(o => o.Interceptors.Add<ErrorMappingInterceptor>());
         services.TryAddSingleton(TimeProvider.System);
@@ -59,6 +64,7 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<SagaProcessor>();
         services.AddSingleton<ITransactionProcessor>(sp => sp.GetRequiredService<SagaProcessor>());
         services.TryAddSingleton<TransactionManager>();
+        services.AddHostedService<DecisionLogAnnouncer>();
         services.AddHostedService<RecoveryHostedService>();
         services.AddHostedService<TimeoutSweeper>();
         return new TwoPcCoordinatorBuilder(services);

@@ -1,14 +1,15 @@
 using Google.Protobuf;
 using Grpc.Core;
 using TwoPC.Coordinator.Hosting;
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;
 using Microsoft.Extensions.Options;
 using Proto = TwoPC.Protocol.V1;
 
 namespace TwoPC.Coordinator.Participants;
 
-/// <summary><see cref="IParticipantClient"/> over gRPC, with the coordinator's own address in Prepare.</summary>
-internal sealed class GrpcParticipantClient(ParticipantChannelPool channels, IOptions<CoordinatorOptions> options, TimeProvider time) : IParticipantClient
+/// <summary><see cref="IParticipantClient"/> over gRPC, with the coordinator's own address and log identity in Prepare.</summary>
+internal sealed class GrpcParticipantClient(ParticipantChannelPool channels, IOptions<CoordinatorOptions> options, TimeProvider time, ITransactionLog log) : IParticipantClient
 {
     private readonly CoordinatorOptions _options = options.Value;
 
@@ -26,6 +27,7 @@ internal sealed class GrpcParticipantClient(ParticipantChannelPool channels, IOp
             Payload = UnsafeByteOperations.UnsafeWrap(branch.Payload),
             CoordinatorAddress = _options.AdvertisedAddress ?? "",
             OnePhase = onePhase,
+            LogId = log.LogId,
         };
         var callDeadline = CallDeadline(_options.ParticipantCallTimeout);
         if (deadline.UtcDateTime < callDeadline) callDeadline = deadline.UtcDateTime;

@@ -7,9 +7,9 @@ namespace TwoPC.Coordinator.Services;
 /// <summary>The Coordinator gRPC service: maps proto ↔ domain and calls the engine. Errors are mapped by <see cref="ErrorMappingInterceptor"/>.</summary>
 internal sealed partial class CoordinatorGrpcService(TransactionManager manager) : Proto.Coordinator.CoordinatorBase
 {
-    public override Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
+    public override async Task<Proto.BeginResponse> Begin(Proto.BeginRequest request, ServerCallContext context)
     {
-        if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required (TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA)");
+        if (request.Mode == Proto.TransactionMode.Unspecified) throw new InvalidRequestException("mode", "is required and must be TRANSACTION_MODE_TWO_PHASE (sagas start with RunSaga)");
         BranchSpec[]? branches = null;
         if (request.Branches.Count > 0)
         {
@@ -22,11 +22,12 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
             }
         }
 
-        var record = manager.Begin((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey, branches);
+        var record = await manager.BeginAsync((TransactionMode)(int)request.Mode, ProtoMapper.ToTimeSpan(request.Timeout, "timeout"), request.IdempotencyKey, branches,
+            context.CancellationToken).ConfigureAwait(false);
         var response = new Proto.BeginResponse { TransactionId = record.Id };
         if (record.Deadline != default) response.Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.Deadline);
         foreach (var b in record.Branches) response.BranchIds.Add(b.BranchId);
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<Proto.EnlistResponse> Enlist(Proto.EnlistRequest request, ServerCallContext context)
@@ -51,7 +52,7 @@ internal sealed partial class CoordinatorGrpcService(TransactionManager manager)
     public override async Task<Proto.TransactionInfo> GetTransaction(Proto.GetTransactionRequest request, ServerCallContext context)
     {
         if (!request.ResolveInDoubt) return ProtoMapper.ToProto(await manager.GetAsync(request.TransactionId, context.CancellationToken).ConfigureAwait(false));
-        var (record, presumed, pending) = await manager.ResolveInDoubtAsync(request.TransactionId, context.CancellationToken).ConfigureAwait(false);
+        var (record, presumed, pending) = await manager.ResolveInDoubtAsync(request.TransactionId, request.LogId, context.CancellationToken).ConfigureAwait(false);
         var info = ProtoMapper.ToProto(record, presumed);
         if (pending) info.Outcome = Proto.Outcome.Pending;
         return info;

@@ -7,11 +7,15 @@ namespace TwoPC.Coordinator.Services;
 
 /// <summary>
 /// The one place where engine errors become gRPC statuses. The trailer <c>twopc-error</c> tells clients which of
-/// the three failure kinds they got: <c>in-doubt</c>, <c>retry-later</c> or <c>invalid</c>.
+/// the three failure kinds they got: <c>in-doubt</c>, <c>retry-later</c> or <c>invalid</c>; <c>log-mismatch</c> tells a
+/// participant resolving an in-doubt branch that it reached a coordinator on another decision log.
 /// </summary>
 internal sealed class ErrorMappingInterceptor : Interceptor
 {
     public const string ErrorKindTrailer = "twopc-error";
+
+    /// <summary>With <c>log-mismatch</c>: this coordinator's decision-log identity.</summary>
+    public const string LogIdTrailer = "twopc-log-id";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -30,16 +34,18 @@ internal sealed class ErrorMappingInterceptor : Interceptor
         InvalidRequestException e => Create(StatusCode.InvalidArgument, e.Message, "invalid", e.Field),
         TransactionNotFoundException e => Create(StatusCode.NotFound, e.Message, "not-found"),
         TransactionStateConflictException e => Create(StatusCode.FailedPrecondition, e.Message, "conflict"),
+        LogMismatchException e => Create(StatusCode.FailedPrecondition, e.Message, "log-mismatch", extra: (LogIdTrailer, e.ActualLogId)),
         TransactionInDoubtException e => Create(StatusCode.Unknown, e.Message, "in-doubt"),
         RetryLaterException e => Create(StatusCode.Unavailable, e.Message, "retry-later"),
         StorageAmbiguousException e => Create(StatusCode.Unknown, "storage failed; the outcome is in doubt: " + e.Message, "in-doubt"),
         _ => null,
     };
 
-    private static RpcException Create(StatusCode code, string message, string kind, string? field = null)
+    private static RpcException Create(StatusCode code, string message, string kind, string? field = null, (string Key, string Value)? extra = null)
     {
         var trailers = new Metadata { { ErrorKindTrailer, kind } };
         if (field is not null) trailers.Add("twopc-field", field);
+        if (extra is { } e) trailers.Add(e.Key, e.Value);
         return new RpcException(new Status(code, message), trailers, message);
     }
 }

@@ -26,10 +26,20 @@ public enum WriteDurability
 /// <item>Saves of one id are applied in the order they were issued. Reads see every completed save.</item>
 /// <item>A saga parked as <see cref="TransactionState.SagaNeedsAttention"/> is never forgotten: it stays listed and
 /// is loaded as unfinished until a later save ends it.</item>
+/// <item><see cref="LogId"/> is created once with the log, is durable before the log is used, and never changes:
+/// reopening the same store gives the same identity, and two stores never share one. "No record" means presumed
+/// abort only in the log that would hold the commit; a participant proves which log that is with this identity.</item>
 /// </list>
 /// </summary>
 public interface ITransactionLog
 {
+    /// <summary>
+    /// This log's identity (an opaque string, e.g. a GUID), created with the log and never changed. Sent in every
+    /// Prepare and checked on in-doubt queries, so that a coordinator on another or an empty log cannot answer
+    /// "presumed abort" for a transaction this log committed.
+    /// </summary>
+    string LogId { get; }
+
     /// <summary>Inserts or replaces the record with <paramref name="record"/>'s id.</summary>
     Task SaveAsync(TransactionRecord record, WriteDurability durability, CancellationToken cancellationToken);
 

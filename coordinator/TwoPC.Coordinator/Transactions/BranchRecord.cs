@@ -27,7 +27,7 @@ public sealed class BranchRecord
     /// <summary>Abort reason or last error.</summary>
     public string? Reason { get; set; }
 
-    /// <summary>Calls made in the current phase.</summary>
+    /// <summary>Calls made in the current phase (stored with the record, so it is still reported once finished).</summary>
     public int Attempts { get; set; }
 
     /// <summary>True once Prepare was sent: an unknown vote may then be a durable yes.</summary>

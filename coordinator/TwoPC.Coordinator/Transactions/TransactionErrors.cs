@@ -28,5 +28,24 @@ public sealed class TransactionStateConflictException(string message) : Coordina
 public sealed class TransactionInDoubtException(string transactionId, string message, Exception? inner = null)
     : CoordinatorException($"transaction {transactionId} is in doubt: {message}", inner);
 
+/// <summary>
+/// An in-doubt query names a decision log other than this coordinator's, and this log has no record of the
+/// transaction (gRPC FailedPrecondition, trailer <c>twopc-error: log-mismatch</c>). Presumed abort would be a guess:
+/// the other log may hold a commit. The participant keeps the branch prepared and asks again.
+/// </summary>
+public sealed class LogMismatchException(string transactionId, string expectedLogId, string actualLogId)
+    : CoordinatorException($"log mismatch: transaction {transactionId} was prepared under decision log {expectedLogId}, but this coordinator " +
+        $"runs log {actualLogId} and has no record of it; not answering presumed abort. Start the coordinator on its original data path.")
+{
+    /// <summary>The transaction asked about.</summary>
+    public string TransactionId { get; } = transactionId;
+
+    /// <summary>The log identity the participant was prepared under.</summary>
+    public string ExpectedLogId { get; } = expectedLogId;
+
+    /// <summary>This coordinator's log identity.</summary>
+    public string ActualLogId { get; } = actualLogId;
+}
+
 /// <summary>Nothing was decided; the caller may retry later (gRPC Unavailable).</summary>
 public sealed class RetryLaterException(string message, Exception? inner = null) : CoordinatorException(message, inner);

@@ -1,3 +1,4 @@
+using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Protocols.TwoPhase;
@@ -16,11 +17,13 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// <summary>
     /// Starts a transaction, optionally with its first branches (validated like Enlist, errors naming
     /// <c>branches[i].field</c>; nothing is created when one is invalid). Nothing is written: under presumed abort an
-    /// unknown id means aborted.
+    /// unknown id means aborted. A key maps to the same transaction for as long as the log remembers it: after a
+    /// restart the key is found in the decision record (a transaction without one never decided, aborted with the
+    /// restart, and a fresh id is then correct).
     /// </summary>
-    public TransactionRecord Begin(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches = null)
+    public async Task<TransactionRecord> BeginAsync(TransactionMode mode, TimeSpan? timeout, string? idempotencyKey, IReadOnlyList<BranchSpec>? branches, CancellationToken cancellationToken)
     {
-        if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE or TRANSACTION_MODE_SAGA");
+        if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE (sagas start with RunSaga)");
         if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
         var limit = ValidateTimeout(timeout, "timeout");
         if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");
@@ -50,17 +53,28 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         for (var i = 0; i < branches.Count; i++) record.Branches.Add(NewBranch(i + 1, branches[i]));
         if (record.IdempotencyKey is { } key)
         {
+            // The live table holds keys claimed since start; before that, the log holds them. Claiming the logged
+            // owner first (GetOrAdd) makes every concurrent Begin with this key agree on one id.
+            if (engine.Table.KeyOwner(key) is null && await engine.Log.FindByIdempotencyKeyAsync(key, cancellationToken).ConfigureAwait(false) is { } logged)
+                engine.Table.ClaimKey(key, logged.Id);
             var owner = engine.Table.ClaimKey(key, record.Id);
-            if (owner != record.Id)
-            {
-                if (engine.Table.TryGet(owner, out var existing)) return existing.Record.Clone();
-                return new TransactionRecord { Id = owner, Mode = mode };
-            }
+            if (owner != record.Id) return await ExistingBeginAsync(owner, mode, cancellationToken).ConfigureAwait(false);
         }
 
         engine.Table.TryAdd(new TransactionHandle(record));
         engine.Metrics.Add("begun");
         return record.Clone();
+    }
+
+    /// <summary>The transaction that owns a Begin key: live, else as logged, else (still being created) its id.</summary>
+    private async Task<TransactionRecord> ExistingBeginAsync(string owner, TransactionMode mode, CancellationToken cancellationToken)
+    {
+        if (engine.Table.TryGet(owner, out var existing))
+        {
+            using (await existing.LockAsync(cancellationToken).ConfigureAwait(false)) return existing.Record.Clone();
+        }
+
+        return await engine.Log.GetAsync(owner, cancellationToken).ConfigureAwait(false) ?? new TransactionRecord { Id = owner, Mode = mode };
     }
 
     /// <summary>Adds a branch to an active 2PC transaction; a retried Enlist with the same key returns the same branch.</summary>
@@ -138,8 +152,17 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// commit is always forced to the log before anyone hears it, so a missing record cannot be a commit.
     /// A live transaction whose decision write is itself in doubt answers "pending" — never a guess from memory.
     /// </summary>
-    public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, CancellationToken cancellationToken)
+    public Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, CancellationToken cancellationToken) =>
+        ResolveInDoubtAsync(transactionId, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ResolveInDoubtAsync(string, CancellationToken)"/>, for a branch prepared under decision log
+    /// <paramref name="logId"/> (null or empty: not checked). Presumed abort holds only in that log: an unknown id
+    /// under another log's identity throws <see cref="LogMismatchException"/> instead of answering aborted.
+    /// </summary>
+    public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, string? logId, CancellationToken cancellationToken)
     {
+        if (logId is { Length: > 128 }) throw new InvalidRequestException("log_id", "must be at most 128 characters");
         if (engine.Table.TryGet(Require(transactionId), out var handle))
         {
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
@@ -151,6 +174,12 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
 
         var stored = await engine.Log.GetAsync(transactionId, cancellationToken).ConfigureAwait(false);
         if (stored is not null) return (stored, false, !stored.State.IsDecided() && !stored.State.IsFinished());
+        if (!string.IsNullOrEmpty(logId) && logId != engine.Log.LogId)
+        {
+            CoordinatorLog.LogMismatch(engine.Logger, transactionId, logId, engine.Log.LogId);
+            throw new LogMismatchException(transactionId, logId, engine.Log.LogId);
+        }
+
         return (new TransactionRecord { Id = transactionId, Mode = TransactionMode.TwoPhase, State = TransactionState.Aborted, Reason = "no record of this transaction: presumed abort" }, true, false);
     }
 

@@ -32,6 +32,9 @@ public sealed class TransactionTable
         return _byKey.TryGetValue(key, out var id) && _byId.TryGetValue(id, out handle!);
     }
 
+    /// <summary>The id that owns an idempotency key claimed since start, or null.</summary>
+    public string? KeyOwner(string key) => _byKey.TryGetValue(key, out var id) ? id : null;
+
     /// <summary>Claims an idempotency key for an id; returns the id that owns it.</summary>
     public string ClaimKey(string key, string id) => _byKey.GetOrAdd(key, id);
 

@@ -20,6 +20,7 @@ internal sealed class ParticipantCounters
     public const string NullCompensations = "saga.compensate.null";
     public const string InDoubtResolved = "indoubt.resolved";
     public const string InDoubtRetries = "indoubt.retries";
+    public const string InDoubtLogMismatches = "indoubt.log_mismatch";
 
     private readonly ConcurrentDictionary<string, long> _values = new(StringComparer.Ordinal);
 

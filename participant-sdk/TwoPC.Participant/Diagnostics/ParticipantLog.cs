@@ -37,4 +37,17 @@ internal static partial class ParticipantLog
 
     [LoggerMessage(EventId = 303, EventName = "RecoverFailed", Level = LogLevel.Error, Message = "Resource {Resource} failed to recover branch {TransactionId}/{BranchId}")]
     public static partial void RecoverFailed(ILogger logger, Exception exception, string resource, string transactionId, int branchId);
+
+    [LoggerMessage(EventId = 340, EventName = "InDoubtLogMismatch", Level = LogLevel.Critical,
+        Message = "LOG MISMATCH for in-doubt branch {TransactionId}/{BranchId}: it was prepared under coordinator decision log {ExpectedLogId}, but {Coordinator} runs log {AnsweredLogId} and has no record of it. The branch stays prepared (its locks held) and is asked again in {Delay}; start the coordinator on its original data path")]
+    public static partial void InDoubtLogMismatch(ILogger logger, string transactionId, int branchId, string expectedLogId, string coordinator, string answeredLogId, TimeSpan delay);
+
+    [LoggerMessage(EventId = 341, EventName = "InDoubtResolveFailed", Level = LogLevel.Error, Message = "Resolving in-doubt branch {TransactionId}/{BranchId} failed unexpectedly; retrying")]
+    public static partial void InDoubtResolveFailed(ILogger logger, Exception exception, string transactionId, int branchId);
+
+    [LoggerMessage(EventId = 342, EventName = "InDoubtScanFailed", Level = LogLevel.Error, Message = "Scan for in-doubt branches failed; the next scan retries")]
+    public static partial void InDoubtScanFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 343, EventName = "PreparedRecordUnreadable", Level = LogLevel.Error, Message = "Prepared record {Key} cannot be read; it is skipped by in-doubt resolution until it can")]
+    public static partial void PreparedRecordUnreadable(ILogger logger, Exception exception, string key);
 }

@@ -26,7 +26,7 @@ internal sealed class ParticipantGrpcService : TwoPC.Protocol.V1.Participant.Par
     public override Task<PrepareResponse> Prepare(PrepareRequest request, ServerCallContext context) => GrpcErrors.RunAsync(async () =>
     {
         var answer = await _branches.PrepareAsync(new PrepareCommand(request.TransactionId, request.BranchId, request.Resource,
-            request.Payload.ToByteArray(), request.CoordinatorAddress, request.OnePhase), context.CancellationToken).ConfigureAwait(false);
+            request.Payload.ToByteArray(), request.CoordinatorAddress, request.OnePhase, request.LogId), context.CancellationToken).ConfigureAwait(false);
         return new PrepareResponse
         {
             Vote = answer.Vote switch { BranchVote.Prepared => Vote.Prepared, BranchVote.ReadOnly => Vote.ReadOnly, _ => Vote.Abort },

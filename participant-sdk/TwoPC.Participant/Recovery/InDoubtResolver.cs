@@ -16,7 +16,10 @@ namespace TwoPC.Participant.Recovery;
 /// Resolves in-doubt branches: at start, every branch still prepared gets <c>RecoverAsync</c> and is then resolved by
 /// asking its coordinator; while running, branches prepared longer than <see cref="ParticipantOptions.InDoubtCheckAfter"/>
 /// are resolved the same way. Each branch resolves on its own task, so one unreachable coordinator stalls nobody else.
-/// Outcomes go through <see cref="BranchEngine"/>, the same path as the gRPC Commit/Abort.
+/// Outcomes go through <see cref="BranchEngine"/>, the same path as the gRPC Commit/Abort. Each query carries the
+/// decision-log identity the branch was prepared under; a coordinator on another log answers "log mismatch", and
+/// the branch then stays prepared and is asked again (logged at Critical), never aborted on that answer.
+/// The loop and each branch's task log unexpected errors and go on.
 /// </summary>
 internal sealed class InDoubtResolver : BackgroundService
 {
@@ -30,6 +33,11 @@ internal sealed class InDoubtResolver : BackgroundService
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly Random _random = new();
     private IReadOnlyList<BranchRecord> _atStart = Array.Empty<BranchRecord>();
+
+    // The coordinator's answer when the branch's decision log is not its own (see ErrorMappingInterceptor there).
+    private const string ErrorKindTrailer = "twopc-error";
+    private const string LogMismatch = "log-mismatch";
+    private const string LogIdTrailer = "twopc-log-id";
 
     public InDoubtResolver(BranchEngine engine, IParticipantStore store, CoordinatorChannels channels, ParticipantCounters counters,
         TimeProvider time, IOptions<ParticipantOptions> options, ILogger<InDoubtResolver> logger)
@@ -46,7 +54,7 @@ internal sealed class InDoubtResolver : BackgroundService
     /// <summary>Lets resources re-take their locks before the host starts serving.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _atStart = BranchLog.FindPrepared(_store.Database);
+        _atStart = FindPrepared();
         foreach (var record in _atStart)
         {
             try
@@ -71,10 +79,17 @@ internal sealed class InDoubtResolver : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var now = _time.GetUtcNow();
-                foreach (var record in BranchLog.FindPrepared(_store.Database))
+                try
                 {
-                    if (now - record.PreparedAt >= _options.InDoubtCheckAfter) Resolve(record, stoppingToken);
+                    var now = _time.GetUtcNow();
+                    foreach (var record in FindPrepared())
+                    {
+                        if (now - record.PreparedAt >= _options.InDoubtCheckAfter) Resolve(record, stoppingToken);
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    ParticipantLog.InDoubtScanFailed(_logger, ex);
                 }
             }
         }
@@ -84,6 +99,9 @@ internal sealed class InDoubtResolver : BackgroundService
 
         await Task.WhenAll(_active.Values).ConfigureAwait(false);
     }
+
+    private IReadOnlyList<BranchRecord> FindPrepared() =>
+        BranchLog.FindPrepared(_store.Database, (key, ex) => ParticipantLog.PreparedRecordUnreadable(_logger, ex, key));
 
     private void Resolve(BranchRecord record, CancellationToken stoppingToken)
     {
@@ -102,12 +120,32 @@ internal sealed class InDoubtResolver : BackgroundService
         {
             for (var attempt = 0; ; attempt++)
             {
-                if (_engine.Find(record.TransactionId, record.BranchId)?.Status != BranchStatus.Prepared) return;
-                var detail = await TryResolveOnceAsync(record, address, stoppingToken).ConfigureAwait(false);
+                string? detail;
+                string? mismatch = null;
+                try
+                {
+                    if (_engine.Find(record.TransactionId, record.BranchId)?.Status != BranchStatus.Prepared) return;
+                    (detail, mismatch) = await TryResolveOnceAsync(record, address, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    ParticipantLog.InDoubtResolveFailed(_logger, ex, record.TransactionId, record.BranchId);
+                    detail = ex.Message;
+                }
+
                 if (detail is null) return;
                 var delay = Backoff.Delay(attempt, _options.InDoubtRetryInitial, _options.InDoubtRetryMax, _random);
                 _counters.Add(ParticipantCounters.InDoubtRetries);
-                ParticipantLog.InDoubtRetry(_logger, record.TransactionId, record.BranchId, detail, delay);
+                if (mismatch is not null)
+                {
+                    _counters.Add(ParticipantCounters.InDoubtLogMismatches);
+                    ParticipantLog.InDoubtLogMismatch(_logger, record.TransactionId, record.BranchId, record.LogId, address!, mismatch, delay);
+                }
+                else
+                {
+                    ParticipantLog.InDoubtRetry(_logger, record.TransactionId, record.BranchId, detail, delay);
+                }
+
                 await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -116,32 +154,39 @@ internal sealed class InDoubtResolver : BackgroundService
         }
     }
 
-    /// <summary>One attempt; returns null when resolved, otherwise why not.</summary>
-    private async Task<string?> TryResolveOnceAsync(BranchRecord record, string? address, CancellationToken stoppingToken)
+    /// <summary>
+    /// One attempt; returns a null detail when resolved, otherwise why not, and with a log mismatch the identity of
+    /// the log the coordinator answered from.
+    /// </summary>
+    private async Task<(string? Detail, string? MismatchLogId)> TryResolveOnceAsync(BranchRecord record, string? address, CancellationToken stoppingToken)
     {
-        if (address is null) return "no coordinator address in the record or the options";
+        if (address is null) return ("no coordinator address in the record or the options", null);
         try
         {
-            var request = new P.GetTransactionRequest { TransactionId = record.TransactionId, ResolveInDoubt = true };
+            var request = new P.GetTransactionRequest { TransactionId = record.TransactionId, ResolveInDoubt = true, LogId = record.LogId };
             var info = await _channels.Get(address).GetTransactionAsync(request,
                 deadline: DateTime.UtcNow + _options.InDoubtRetryMax, cancellationToken: stoppingToken).ResponseAsync.ConfigureAwait(false);
             var decision = InDoubtClassifier.Classify(info);
-            if (decision == InDoubtDecision.Pending) return "coordinator state " + info.State;
+            if (decision == InDoubtDecision.Pending) return ("coordinator state " + info.State, null);
             var command = new BranchCommand(record.TransactionId, record.BranchId, record.Resource);
             var outcome = decision == InDoubtDecision.Commit
                 ? await _engine.CommitAsync(command, stoppingToken).ConfigureAwait(false)
                 : await _engine.AbortAsync(command, stoppingToken).ConfigureAwait(false);
             _counters.Add(ParticipantCounters.InDoubtResolved);
             ParticipantLog.InDoubtResolved(_logger, record.TransactionId, record.BranchId, outcome.ToString());
-            return null;
+            return (null, null);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(ErrorKindTrailer) == LogMismatch)
+        {
+            return ("log mismatch: " + ex.Status.Detail, ex.Trailers.GetValue(LogIdTrailer) ?? "(not given)");
         }
         catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
         {
-            return "coordinator error " + ex.StatusCode;
+            return ("coordinator error " + ex.StatusCode, null);
         }
         catch (ParticipantException ex)
         {
-            return ex.Message;
+            return (ex.Message, null);
         }
     }
 }

@@ -24,14 +24,28 @@ internal static class BranchLog
         return doc is null ? null : FromDocument(doc);
     }
 
-    public static IReadOnlyList<BranchRecord> FindPrepared(LiteDatabase database)
+    /// <summary>
+    /// The branches in PREPARED state. A record that cannot be read is passed to <paramref name="unreadable"/> (with
+    /// its key) and skipped, so that one bad record does not hide the others; without it, the error is thrown.
+    /// </summary>
+    public static IReadOnlyList<BranchRecord> FindPrepared(LiteDatabase database, Action<string, Exception>? unreadable = null)
     {
         var branches = database.GetCollection(Collection);
-        return database.GetCollection(PreparedCollection).FindAll()
-            .Select(p => branches.FindById(p["_id"]))
-            .Where(d => d is not null && d["status"].AsInt32 == (int)BranchStatus.Prepared)
-            .Select(FromDocument)
-            .ToList();
+        var found = new List<BranchRecord>();
+        foreach (var key in database.GetCollection(PreparedCollection).FindAll().Select(p => p["_id"]))
+        {
+            try
+            {
+                var d = branches.FindById(key);
+                if (d is not null && d["status"].AsInt32 == (int)BranchStatus.Prepared) found.Add(FromDocument(d));
+            }
+            catch (Exception ex) when (unreadable is not null)
+            {
+                unreadable(key.ToString(), ex);
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Inserts or replaces the record, and keeps the prepared set in step; call only inside a committer write.</summary>
@@ -57,6 +71,7 @@ internal static class BranchLog
         ["tombstone"] = r.Tombstone,
         ["preparedAt"] = r.PreparedAt.UtcDateTime,
         ["decidedAt"] = r.DecidedAt is { } d ? new BsonValue(d.UtcDateTime) : BsonValue.Null,
+        ["logId"] = r.LogId,
     };
 
     private static BranchRecord FromDocument(BsonDocument d) => new(
@@ -70,5 +85,7 @@ internal static class BranchLog
         d["reason"].AsString,
         d["tombstone"].AsBoolean,
         new DateTimeOffset(DateTime.SpecifyKind(d["preparedAt"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)),
-        d["decidedAt"].IsNull ? null : new DateTimeOffset(DateTime.SpecifyKind(d["decidedAt"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)));
+        d["decidedAt"].IsNull ? null : new DateTimeOffset(DateTime.SpecifyKind(d["decidedAt"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)),
+        // Absent in records written before the coordinator sent its log identity.
+        d.TryGetValue("logId", out var logId) && logId.IsString ? logId.AsString : "");
 }

@@ -1,6 +1,10 @@
 namespace TwoPC.Participant.Storage;
 
-/// <summary>The participant's record of one 2PC branch.</summary>
+/// <summary>
+/// The participant's record of one 2PC branch. <c>LogId</c> is the coordinator's decision-log identity from the
+/// Prepare (empty for records written before coordinators sent one, or by a coordinator that sends none); it goes
+/// back with every in-doubt query so that only the log that may hold the decision can presume abort.
+/// </summary>
 internal sealed record BranchRecord(
     string TransactionId,
     int BranchId,
@@ -12,7 +16,8 @@ internal sealed record BranchRecord(
     string Reason,
     bool Tombstone,
     DateTimeOffset PreparedAt,
-    DateTimeOffset? DecidedAt)
+    DateTimeOffset? DecidedAt,
+    string LogId = "")
 {
     public string Key => BranchLog.KeyOf(TransactionId, BranchId);
 }

@@ -1,7 +1,7 @@
 namespace TwoPC.Participant.TwoPhase;
 
-/// <summary>A Prepare call, transport-neutral.</summary>
-internal sealed record PrepareCommand(string TransactionId, int BranchId, string Resource, byte[] Payload, string CoordinatorAddress, bool OnePhase);
+/// <summary>A Prepare call, transport-neutral. <c>LogId</c>: the coordinator's decision-log identity (may be empty).</summary>
+internal sealed record PrepareCommand(string TransactionId, int BranchId, string Resource, byte[] Payload, string CoordinatorAddress, bool OnePhase, string LogId = "");
 
 /// <summary>A Commit or Abort call, transport-neutral.</summary>
 internal sealed record BranchCommand(string TransactionId, int BranchId, string Resource);

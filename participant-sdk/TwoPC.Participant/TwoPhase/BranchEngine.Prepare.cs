@@ -15,6 +15,7 @@ internal sealed partial class BranchEngine
         ValidateBranch(command.TransactionId, command.BranchId);
         Validation.RequireId(command.Resource, "resource");
         Validation.RequirePayload(command.Payload.Length, _options.MaxPayloadBytes, "payload");
+        Validation.CheckLogId(command.LogId);
         var resource = RequireResource(command.Resource);
 
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
@@ -77,7 +78,7 @@ internal sealed partial class BranchEngine
     {
         var now = _time.GetUtcNow();
         return new BranchRecord(command.TransactionId, command.BranchId, command.Resource, command.Payload, state,
-            command.CoordinatorAddress, status, reason, Tombstone: false, now, decided ? now : null);
+            command.CoordinatorAddress, status, reason, Tombstone: false, now, decided ? now : null, command.LogId);
     }
 
     private static PrepareAnswer AnswerFrom(BranchRecord record, bool onePhase) => record.Status switch

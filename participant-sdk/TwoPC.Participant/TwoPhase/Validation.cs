@@ -14,6 +14,12 @@ internal static class Validation
         if (value < 1) throw ParticipantException.Invalid("branch_id must be 1 or more.");
     }
 
+    /// <summary>The coordinator's decision-log identity: optional, at most 128 characters.</summary>
+    public static void CheckLogId(string value)
+    {
+        if (value.Length > 128) throw ParticipantException.Invalid("log_id must be at most 128 characters.");
+    }
+
     public static void RequirePayload(int length, int max, string field)
     {
         if (length > max) throw ParticipantException.Invalid($"{field} is {length} bytes; the limit is {max}.");

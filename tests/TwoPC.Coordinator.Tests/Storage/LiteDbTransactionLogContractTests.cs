@@ -13,9 +13,11 @@ public sealed class LiteDbTransactionLogContractTests : TransactionLogContractTe
 
     protected override ITransactionLog CreateLog() => Open();
 
-    private LiteDbTransactionLog Open()
+    // Each CreateLog gets its own file (a fresh, empty store); a reopen opens the same file again.
+    private LiteDbTransactionLog Open(string? path = null)
     {
-        var log = new LiteDbTransactionLog(new GroupCommitOptions { Path = Path.Combine(_dir, "log.db") }, Flusher, new DurabilityMetrics());
+        path ??= Path.Combine(_dir, $"log{_open.Count}.db");
+        var log = new LiteDbTransactionLog(new GroupCommitOptions { Path = path }, Flusher, new DurabilityMetrics());
         _open.Add(log);
         return log;
     }
@@ -25,8 +27,9 @@ public sealed class LiteDbTransactionLogContractTests : TransactionLogContractTe
     // below proves: a forced save returns only after an fdatasync of the log file.
     protected override ITransactionLog CrashAndReopen(ITransactionLog log)
     {
-        ((IDisposable)log).Dispose();
-        return Open();
+        var liteDb = (LiteDbTransactionLog)log;
+        liteDb.Dispose();
+        return Open(liteDb.Committer.DataPath);
     }
 
     [Fact]

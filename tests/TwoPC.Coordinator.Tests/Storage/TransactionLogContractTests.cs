@@ -60,6 +60,21 @@ public abstract class TransactionLogContractTests
     }
 
     [Fact]
+    public async Task BranchAttempts_AreStored_AndKeptOnceTheTransactionFinished()
+    {
+        var log = CreateLog();
+        var record = Record(state: TransactionState.Committed);
+        record.CompletedAt = DateTimeOffset.UtcNow;
+        record.Branches[0].Attempts = 1;
+        record.Branches[1].Attempts = 4;
+
+        await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
+        var loaded = await CrashAndReopen(log).GetAsync(record.Id, CancellationToken.None);
+
+        Assert.Equal([1, 4], loaded!.Branches.Select(b => b.Attempts));
+    }
+
+    [Fact]
     public async Task LazySave_IsDurableAfterALaterForcedSave()
     {
         var log = CreateLog();
@@ -143,6 +158,20 @@ public abstract class TransactionLogContractTests
         await log.SaveAsync(record, WriteDurability.Forced, CancellationToken.None);
 
         Assert.DoesNotContain(record.Id, (await CrashAndReopen(log).LoadUnfinishedAsync(CancellationToken.None)).Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task LogId_IsCreatedWithTheLog_SurvivesReopen_AndDiffersBetweenLogs()
+    {
+        var log = CreateLog();
+        var id = log.LogId;
+        await log.SaveAsync(Record(), WriteDurability.Forced, CancellationToken.None);
+
+        var reopened = CrashAndReopen(log);
+
+        Assert.False(string.IsNullOrWhiteSpace(id));
+        Assert.Equal(id, reopened.LogId);
+        Assert.NotEqual(id, CreateLog().LogId);
     }
 
     [Fact]

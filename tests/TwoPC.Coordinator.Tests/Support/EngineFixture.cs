@@ -45,7 +45,7 @@ public sealed class EngineFixture : IDisposable
     /// <summary>Begins a 2PC transaction with <paramref name="branches"/> branches on participants p1, p2, ...</summary>
     public async Task<string> BeginWithBranchesAsync(int branches, TimeSpan? timeout = null)
     {
-        var tx = Manager.Begin(TransactionMode.TwoPhase, timeout, null);
+        var tx = await Manager.BeginAsync(TransactionMode.TwoPhase, timeout, null, null, CancellationToken.None);
         for (var i = 1; i <= branches; i++)
             await Manager.EnlistAsync(tx.Id, $"http://127.0.0.1:{5000 + i}", $"r{i}", [(byte)i], null, CancellationToken.None);
         return tx.Id;

@@ -14,7 +14,7 @@ public sealed class BeginWithBranchesTests : IDisposable
     [Fact]
     public async Task Begin_WithBranches_EnlistsThemInOrder_AndCommits()
     {
-        var tx = _f.Manager.Begin(TransactionMode.TwoPhase, null, null, [Good(1), Good(2)]);
+        var tx = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, [Good(1), Good(2)], CancellationToken.None);
         _f.AllVote(Vote.Prepared);
 
         Assert.Equal([1, 2], tx.Branches.Select(b => b.BranchId));
@@ -33,10 +33,10 @@ public sealed class BeginWithBranchesTests : IDisposable
     [InlineData("ftp://127.0.0.1:1", "r", 0, "branches[1].participant_address")]
     [InlineData("http://127.0.0.1:1", " ", 0, "branches[1].resource")]
     [InlineData("http://127.0.0.1:1", "r", 64 * 1024 + 1, "branches[1].payload")]
-    public void Begin_BadBranch_NamesTheField_AndCreatesNothing(string address, string resource, int payloadBytes, string field)
+    public async Task Begin_BadBranch_NamesTheField_AndCreatesNothing(string address, string resource, int payloadBytes, string field)
     {
-        var error = Assert.Throws<InvalidRequestException>(() =>
-            _f.Manager.Begin(TransactionMode.TwoPhase, null, "key-1", [Good(0), new BranchSpec(address, resource, new byte[payloadBytes], null)]));
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, "key-1", [Good(0), new BranchSpec(address, resource, new byte[payloadBytes], null)], CancellationToken.None));
 
         Assert.Equal(field, error.Field);
         Assert.Equal(0, _f.Table.Count);
@@ -44,20 +44,20 @@ public sealed class BeginWithBranchesTests : IDisposable
     }
 
     [Fact]
-    public void Begin_DuplicateBranchKey_IsInvalid()
+    public async Task Begin_DuplicateBranchKey_IsInvalid()
     {
-        var error = Assert.Throws<InvalidRequestException>(() =>
-            _f.Manager.Begin(TransactionMode.TwoPhase, null, null, [Good(1) with { BranchKey = "k" }, Good(2) with { BranchKey = "k" }]));
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, [Good(1) with { BranchKey = "k" }, Good(2) with { BranchKey = "k" }], CancellationToken.None));
 
         Assert.Equal("branches[1].branch_key", error.Field);
         Assert.Equal(0, _f.Table.Count);
     }
 
     [Fact]
-    public void Begin_MoreBranchesThanTheLimit_IsInvalid()
+    public async Task Begin_MoreBranchesThanTheLimit_IsInvalid()
     {
-        var error = Assert.Throws<InvalidRequestException>(() =>
-            _f.Manager.Begin(TransactionMode.TwoPhase, null, null, [Good(1), Good(2), Good(3), Good(4)]));
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() =>
+            _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, [Good(1), Good(2), Good(3), Good(4)], CancellationToken.None));
 
         Assert.Equal("branches", error.Field);
         Assert.Equal(0, _f.Table.Count);

@@ -14,7 +14,7 @@ public sealed class TransactionManagerValidationTests : IDisposable
     [InlineData("/relative", "participant_address")]
     public async Task Enlist_BadAddress_NamesTheField(string address, string field)
     {
-        var tx = _f.Manager.Begin(TransactionMode.TwoPhase, null, null);
+        var tx = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
         var error = await Assert.ThrowsAsync<InvalidRequestException>(() => _f.Manager.EnlistAsync(tx.Id, address, "r", [], null, CancellationToken.None));
         Assert.Equal(field, error.Field);
     }
@@ -22,7 +22,7 @@ public sealed class TransactionManagerValidationTests : IDisposable
     [Fact]
     public async Task Enlist_EmptyResource_IsInvalid()
     {
-        var tx = _f.Manager.Begin(TransactionMode.TwoPhase, null, null);
+        var tx = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
         var error = await Assert.ThrowsAsync<InvalidRequestException>(() => _f.Manager.EnlistAsync(tx.Id, "http://127.0.0.1:1", " ", [], null, CancellationToken.None));
         Assert.Equal("resource", error.Field);
     }
@@ -30,7 +30,7 @@ public sealed class TransactionManagerValidationTests : IDisposable
     [Fact]
     public async Task Enlist_PayloadOverTheLimit_IsInvalid_AndNotAdded()
     {
-        var tx = _f.Manager.Begin(TransactionMode.TwoPhase, null, null);
+        var tx = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
         var error = await Assert.ThrowsAsync<InvalidRequestException>(() => _f.Manager.EnlistAsync(tx.Id, "http://127.0.0.1:1", "r", new byte[64 * 1024 + 1], null, CancellationToken.None));
         Assert.Equal("payload", error.Field);
         Assert.Empty((await _f.Manager.GetAsync(tx.Id, CancellationToken.None)).Branches);
@@ -46,7 +46,7 @@ public sealed class TransactionManagerValidationTests : IDisposable
     [Fact]
     public async Task Enlist_SameBranchKey_ReturnsTheSameBranch()
     {
-        var tx = _f.Manager.Begin(TransactionMode.TwoPhase, null, null);
+        var tx = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
         var first = await _f.Manager.EnlistAsync(tx.Id, "http://127.0.0.1:1", "r", [], "k", CancellationToken.None);
         var again = await _f.Manager.EnlistAsync(tx.Id, "http://127.0.0.1:1", "r", [], "k", CancellationToken.None);
         Assert.Equal(first, again);
@@ -64,17 +64,17 @@ public sealed class TransactionManagerValidationTests : IDisposable
     [Theory]
     [InlineData(50)]
     [InlineData(7_200_000)]
-    public void Begin_TimeoutOutOfRange_IsInvalid(int milliseconds)
+    public async Task Begin_TimeoutOutOfRange_IsInvalid(int milliseconds)
     {
-        var error = Assert.Throws<InvalidRequestException>(() => _f.Manager.Begin(TransactionMode.TwoPhase, TimeSpan.FromMilliseconds(milliseconds), null));
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() => _f.Manager.BeginAsync(TransactionMode.TwoPhase, TimeSpan.FromMilliseconds(milliseconds), null, null, CancellationToken.None));
         Assert.Equal("timeout", error.Field);
     }
 
     [Fact]
-    public void Begin_SameIdempotencyKey_ReturnsTheSameTransaction()
+    public async Task Begin_SameIdempotencyKey_ReturnsTheSameTransaction()
     {
-        var first = _f.Manager.Begin(TransactionMode.TwoPhase, null, "client-retry-1");
-        var again = _f.Manager.Begin(TransactionMode.TwoPhase, null, "client-retry-1");
+        var first = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, "client-retry-1", null, CancellationToken.None);
+        var again = await _f.Manager.BeginAsync(TransactionMode.TwoPhase, null, "client-retry-1", null, CancellationToken.None);
         Assert.Equal(first.Id, again.Id);
     }
 

@@ -59,7 +59,7 @@ internal sealed partial class Simulation
         {
             while (Manager is null) await Sleep(TimeSpan.FromMilliseconds(200));
             var m = Manager;
-            var tx = m.Begin(TransactionMode.TwoPhase, null, null);
+            var tx = await m.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
             plan.Id = tx.Id;
             _names[tx.Id] = plan.Label;
             foreach (var (p, vote) in plan.Votes)

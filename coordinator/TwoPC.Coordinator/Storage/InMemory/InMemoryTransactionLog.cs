@@ -14,6 +14,13 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     private readonly Dictionary<string, TransactionRecord> _disk = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TransactionRecord> _cache = new(StringComparer.Ordinal);
 
+    /// <summary>A log with a new identity, or with <paramref name="logId"/> (the simulation passes seeded ones).</summary>
+    public InMemoryTransactionLog(string? logId = null) => LogId = logId ?? Guid.NewGuid().ToString("N");
+
+    /// <inheritdoc />
+    /// <remarks>Kept by <see cref="Crash"/>: it models a value forced to disk when the log was created.</remarks>
+    public string LogId { get; }
+
     /// <summary>When set and returning true for a record, the save throws before anything is stored.</summary>
     public Func<TransactionRecord, bool>? FailBeforeWrite { get; set; }
 

@@ -38,6 +38,7 @@ internal static class TransactionDocumentMapper
                 };
                 if (b.Reason is not null) bd["why"] = b.Reason;
                 if (b.BranchKey is not null) bd["key"] = b.BranchKey;
+                if (b.Attempts != 0) bd["att"] = b.Attempts;
                 branches.Add(bd);
             }
 
@@ -111,6 +112,7 @@ internal static class TransactionDocumentMapper
                     PrepareSent = b["sent"].AsBoolean,
                     Reason = b.TryGetValue("why", out var why) ? why.AsString : null,
                     BranchKey = b.TryGetValue("key", out var key) ? key.AsString : null,
+                    Attempts = b.TryGetValue("att", out var att) ? att.AsInt32 : 0,
                 });
             }
         }

@@ -220,7 +220,7 @@ public sealed class RunSagaManagerTests
     public async Task RunSagaAsync_AmendTwoPhaseTransaction_StateConflict()
     {
         var sut = CreateSut();
-        var twoPhase = sut.Begin(TransactionMode.TwoPhase, null, null);
+        var twoPhase = await sut.BeginAsync(TransactionMode.TwoPhase, null, null, null, CancellationToken.None);
 
         await Assert.ThrowsAsync<TransactionStateConflictException>(() => sut.RunSagaAsync(Shopping(), null, true, twoPhase.Id, CancellationToken.None));
     }
