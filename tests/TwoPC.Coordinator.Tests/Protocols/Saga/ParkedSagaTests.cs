@@ -183,7 +183,7 @@ public sealed class ParkedSagaTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var manager = CreateManager();
         var completed = await _h.RecordAsync(TransactionState.SagaCompleted, Trip());
-        var twoPhase = manager.Begin(TransactionMode.TwoPhase, null, null);
+        var twoPhase = await manager.BeginAsync(TransactionMode.TwoPhase, null, null, null, cts.Token);
 
         Assert.Equal("transaction_id", (await Assert.ThrowsAsync<InvalidRequestException>(() => manager.ResumeSagaAsync("", null, cts.Token))).Field);
         Assert.Equal("transaction_id", (await Assert.ThrowsAsync<InvalidRequestException>(() => manager.ResumeSagaAsync("not-an-id", null, cts.Token))).Field);
