@@ -28,6 +28,9 @@ internal sealed class SimParticipant(string name, Simulation sim)
     public Dictionary<(string Tx, int Branch), Vote> Votes { get; } = [];
     public Dictionary<(string Tx, string Step), bool> StepSucceeds { get; } = [];
 
+    /// <summary>Steps whose action runs but whose answer never comes back (a resource that hangs after acting).</summary>
+    public HashSet<(string Tx, string Step)> StepHangs { get; } = [];
+
     public string Name => name;
     public string Address => $"http://{name}.sim";
     public bool Up { get; set; } = true;
@@ -98,12 +101,14 @@ internal sealed class SimParticipant(string name, Simulation sim)
         if (Barrier.Read((tx, step, BarrierKind.Action)) is { } done)
         {
             Barrier.Flush();
+            if (StepHangs.Contains((tx, step))) throw new NoReplyException();
             return Reply(done);
         }
 
         var row = new BarrierRow(StepSucceeds.GetValueOrDefault((tx, step), true), false);
         Barrier.Write((tx, step, BarrierKind.Action), row, force: true, row.Succeeded ? $"action {tx}/{step}" : null);
         if (row.Succeeded) sim.Checks.OnSagaEffect(this, tx, step, compensation: false);
+        if (StepHangs.Contains((tx, step))) throw new NoReplyException();
         return Reply(row);
     }
 
@@ -165,3 +170,6 @@ internal sealed class SimParticipant(string name, Simulation sim)
     private static ExecuteReply Reply(BarrierRow row) =>
         row.Succeeded ? new ExecuteReply(StepOutcome.Succeeded, [1], null) : new ExecuteReply(StepOutcome.Failed, [], "business failure");
 }
+
+/// <summary>Thrown by a participant handler that acted but never answers: the caller waits for its own timeout.</summary>
+internal sealed class NoReplyException : Exception;
