@@ -12,7 +12,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     private const int DefaultSeeds = 10_000;
 
     [Fact]
-    public void ManySeeds_HoldEveryInvariant() => RunMany(SimConfig.Default, DefaultSeeds);
+    public void ManySeeds_HoldEveryInvariant() => RunMany(FeaturesFromEnvironment(), DefaultSeeds);
 
     // One run per part of the engine the base scenario leaves out (docs/simulation.md, "Configurations"). The first
     // four fail on an engine without the fix their name states; the seeds that showed it are in the theories below.
@@ -32,6 +32,35 @@ public sealed class SimulationTests(ITestOutputHelper output)
     /// <summary>A coordinator disk whose failed fsync drops the dirty pages: nothing is acted on before it is durable.</summary>
     [Fact]
     public void ManySeeds_LyingLog_NoDecisionActedOnBeforeItIsDurable() => RunMany(new SimConfig { LyingLog = true }, FeatureSeeds);
+
+    /// <summary>Participants' disks lie too; the model rewrites a record before answering from it (the SDK's rule).</summary>
+    [Fact]
+    public void ManySeeds_LyingParticipantDisk_NoVoteOrAckBeforeItIsDurable() => RunMany(new SimConfig { LyingParticipantDisk = true }, FeatureSeeds);
+
+    /// <summary>
+    /// Sanity check of the invariant: a participant that answers a duplicate after a mere flush (flush + re-read,
+    /// what a failed fsync defeats) is caught by [WriteAhead] on a lying disk.
+    /// </summary>
+    [Fact]
+    public void LyingParticipantDisk_FlushThenAnswer_IsCaughtByWriteAhead()
+    {
+        var config = new SimConfig { LyingParticipantDisk = true, ParticipantFlushThenAnswer = true };
+        var caught = Enumerable.Range(1, 2_000).Select(seed =>
+        {
+            try
+            {
+                new World.Simulation(seed, config: config).Run();
+                return null;
+            }
+            catch (SimulationFailure f)
+            {
+                return f;
+            }
+        }).FirstOrDefault(f => f is not null);
+        Assert.NotNull(caught);
+        output.WriteLine(caught!.Message);
+        Assert.Contains("[WriteAhead]", caught.Message, StringComparison.Ordinal);
+    }
 
     private const int FeatureSeeds = 2_000;
 
@@ -141,7 +170,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     [Fact]
     public void SameSeed_GivesTheSameRun()
     {
-        var all = new SimConfig { Forgetting = true, OptionalSteps = true, IdempotencyKeys = true, ParkedSagas = true, LyingLog = true };
+        var all = new SimConfig { Forgetting = true, OptionalSteps = true, IdempotencyKeys = true, ParkedSagas = true, LyingLog = true, LyingParticipantDisk = true };
         for (var seed = 1; seed <= 20; seed++)
         {
             foreach (var config in new[] { SimConfig.Default, all })
@@ -209,6 +238,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
             ParkedSagas = on.Contains(nameof(SimConfig.ParkedSagas)),
             LyingLog = on.Contains(nameof(SimConfig.LyingLog)),
             StopOnCrash = on.Contains(nameof(SimConfig.StopOnCrash)),
+            LyingParticipantDisk = on.Contains(nameof(SimConfig.LyingParticipantDisk)),
+            ParticipantFlushThenAnswer = on.Contains(nameof(SimConfig.ParticipantFlushThenAnswer)),
         };
     }
 }

@@ -8,7 +8,7 @@ namespace TwoPC.Simulation.Tests.World;
 /// The engine's retry of parked (NEEDS_ATTENTION) sagas, reached by name so that the simulation builds whether or
 /// not the engine has it: the option <c>CoordinatorOptions.ParkedSagaRetryInterval</c> and, when the retry is a
 /// method the host's background loop calls (like <c>AbortExpiredAsync</c>), a public <c>TransactionManager</c>
-/// method whose name mentions "Parked" and that takes only a <see cref="CancellationToken"/>. Without either, a
+/// method whose name mentions "Parked" or "NeedsAttention" and that takes only a <see cref="CancellationToken"/>. Without either, a
 /// parked saga is never retried and the <c>[Termination]</c> invariant of <see cref="SimConfig.ParkedSagas"/> fails.
 /// </summary>
 internal static class ParkedRetry
@@ -16,7 +16,7 @@ internal static class ParkedRetry
     private static readonly PropertyInfo? Option = typeof(CoordinatorOptions).GetProperty("ParkedSagaRetryInterval", typeof(TimeSpan));
 
     private static readonly MethodInfo? Method = typeof(TransactionManager).GetMethods(BindingFlags.Public | BindingFlags.Instance)
-        .Where(m => m.Name.Contains("Parked", StringComparison.Ordinal) && typeof(Task).IsAssignableFrom(m.ReturnType))
+        .Where(m => (m.Name.Contains("Parked", StringComparison.Ordinal) || m.Name.Contains("NeedsAttention", StringComparison.Ordinal)) && typeof(Task).IsAssignableFrom(m.ReturnType))
         .FirstOrDefault(m => m.GetParameters() is [{ ParameterType: var t }] && t == typeof(CancellationToken));
 
     /// <summary>Whether the engine has the option.</summary>

@@ -27,6 +27,15 @@ internal sealed record SimConfig
     /// <summary>The coordinator's disk lies: an fsync may fail and drop the dirty pages (<see cref="LogFault.FsyncDropsDirtyPages"/>).</summary>
     public bool LyingLog { get; init; }
 
+    /// <summary>The participants' disks lie the same way (2PC branch records; see <see cref="SimDisk{TKey,TValue}"/>).</summary>
+    public bool LyingParticipantDisk { get; init; }
+
+    /// <summary>
+    /// Mutation for the sanity check: a participant answers a duplicate from a record after a mere flush instead of
+    /// rewriting it. On a lying disk that answers PREPARED without a durable record, which [WriteAhead] must catch.
+    /// </summary>
+    public bool ParticipantFlushThenAnswer { get; init; }
+
     /// <summary>
     /// A coordinator crash also runs the engine's graceful <c>Stop()</c> (the crash model before seed 115351 was
     /// explained). Cancelling a <c>Task.Delay(…, TimeProvider, token)</c> resumes its awaiter on the thread pool, so

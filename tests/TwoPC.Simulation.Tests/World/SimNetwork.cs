@@ -67,6 +67,11 @@ internal sealed class SimNetwork(Simulation sim)
             {
                 result = () => Task.FromException<T>(ex);
             }
+            catch (IOException ex)
+            {
+                // The participant's local write failed: a transient error, as the SDK answers it.
+                result = () => Task.FromException<T>(new ParticipantUnreachableException($"{what}: {target.Name}: the local write failed: {ex.Message}"));
+            }
             catch (NoReplyException)
             {
                 sim.Trace($"{target.Name} acted on {what} and never answers");

@@ -67,6 +67,19 @@ internal sealed partial class Simulation
         Participants = [.. Enumerable.Range(1, 5).Select(i => new SimParticipant($"p{i}", this))];
         Log.OnSave = r => Checks.OnCoordinatorSave(r);
         Log.Fault = PickLogFault;
+        if (Config.LyingParticipantDisk)
+        {
+            foreach (var p in Participants)
+            {
+                p.Branches.FailFlush = () =>
+                {
+                    if (_healed || Rng.Next(100) >= 3) return false;
+                    Trace($"{p.Name}: fsync fails, dirty pages dropped (still readable, not durable)");
+                    return true;
+                };
+            }
+        }
+
         Log.OnDroppedPages = ids => Trace($"fsync fails: dirty pages of {string.Join(",", ids.Select(Name))} dropped (still readable, not durable)");
     }
 
@@ -193,7 +206,8 @@ internal sealed partial class Simulation
     private string Pending() =>
         $"coordinator {(Manager is null ? "down" : "up")}, live transactions {_engine?.Table.Count}, messages in flight {Net.InFlight}, "
         + $"clients pending {_plans.Count(p => !p.ClientDone)}, in-doubt branches {string.Join(",", Participants.SelectMany(p => p.InDoubt().Select(b => $"{p.Name}:{Name(b.Tx)}/{b.Branch}")))}, "
-        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && !SagaDone(r.State) && !r.State.IsFinished() || Stored(p.Id) is { State: TransactionState.SagaNeedsAttention } && !SagaDone(TransactionState.SagaNeedsAttention)).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}";
+        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && (p.Saga ? !SagaDone(r.State) : !r.State.IsFinished())).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}"
+        + (Config.ParkedSagas ? $"; engine: {ParkedRetry.Describe()}" : "");
 
     /// <summary>Until healing, 4% of saves fail before or after writing; with a lying disk, 3% of fsyncs drop the dirty pages.</summary>
     private LogFault PickLogFault(TransactionRecord? r, WriteDurability durability)
