@@ -64,6 +64,9 @@ public sealed class SimulationTests(ITestOutputHelper output)
 
     private const int FeatureSeeds = 2_000;
 
+    // TWOPC_SIM_MAX_FAILURES: how many failing seeds a run collects before it stops (default 5).
+    private static readonly int MaxFailures = int.TryParse(Environment.GetEnvironmentVariable("TWOPC_SIM_MAX_FAILURES"), out var m) && m > 0 ? m : 5;
+
     private void RunMany(SimConfig config, int defaultCount)
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("TWOPC_SIM_SEEDS"), out var n) ? n : defaultCount;
@@ -82,7 +85,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
             catch (SimulationFailure f)
             {
                 failures.Add(f);
-                if (failures.Count >= 5) state.Stop();
+                if (failures.Count >= MaxFailures) state.Stop();
             }
         });
         output.WriteLine($"{config}: {count} seeds from {start}: {steps} steps in {watch.Elapsed.TotalSeconds:0.0}s, {failures.Count} failing");
@@ -165,6 +168,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     [Theory]
     [InlineData(26)] // the commit decision's fsync fails and drops it; flush + re-read finds it in the cache; Commit sent
     [InlineData(109)]
+    [InlineData(968)] // a new saga's fsync fails, then its flush: in doubt, never driven until a restart (none comes)
     public void LyingLogSeed_HoldsEveryInvariant(int seed) => new World.Simulation(seed, config: new SimConfig { LyingLog = true }).Run();
 
     [Fact]
