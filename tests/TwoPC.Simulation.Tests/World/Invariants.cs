@@ -156,6 +156,8 @@ internal sealed class Invariants(Simulation sim)
         if (!_effects.Add(effect)) sim.Violation("SagaAtMostOnce", $"{effect} (saga {sim.Name(tx)}) took effect twice");
         if (!compensation) return;
         if (!_effects.Contains($"action {tx}/{step}")) sim.Violation("SagaNoCompensationWithoutAction", $"compensation of {sim.Name(tx)}/{step} took effect without its action");
+        // An optional step of unknown outcome may be undone on its own while the saga goes on: not part of the rollback order.
+        if (sim.Stored(tx)?.Steps.FirstOrDefault(s => s.Name == step) is { Optional: true }) return;
         var group = sim.GroupOf(tx, step);
         var done = _compensated.TryGetValue(tx, out var list) ? list : _compensated[tx] = [];
         if (done.FirstOrDefault(d => d.Group < group) is { Step: not null } earlier)

@@ -100,7 +100,11 @@ internal sealed partial class Simulation
 
     // The coordinator process (one incarnation at a time).
     public int CoordinatorOwner { get; private set; }
+    /// <summary>The coordinator as clients and participants reach it: set once recovery has loaded the log (the host serves only then).</summary>
     public TransactionManager? Manager { get; private set; }
+
+    // The coordinator process, from start until it crashes (it serves only once recovery is done).
+    private TransactionManager? _process;
     private EngineServices? _engine;
     private readonly List<Action> _onCoordinatorCrash = [];
 
@@ -229,7 +233,7 @@ internal sealed partial class Simulation
         _healed = true;
         Net.Faulty = false;
         Trace("HEAL: no more faults");
-        if (Manager is null) StartCoordinator();
+        if (_process is null) StartCoordinator();
         foreach (var p in Participants.Where(p => !p.Up)) RestartParticipant(p);
     }
 
@@ -257,11 +261,16 @@ internal sealed partial class Simulation
         };
         var twoPhase = new TwoPhaseCommitProcessor(_engine);
         var saga = new SagaProcessor(_engine);
-        Manager = new TransactionManager(_engine, twoPhase, saga);
-        Manager.Register(saga);
+        var manager = _process = new TransactionManager(_engine, twoPhase, saga);
+        manager.Register(saga);
         Trace($"coordinator starts (incarnation {owner})");
-        var manager = Manager;
-        Loop.Post(owner, () => _ = manager.RecoverAsync(CancellationToken.None));
+        // As RecoveryHostedService: the log is loaded before the server accepts calls.
+        Loop.Post(owner, () => manager.RecoverAsync(CancellationToken.None).ContinueWith(t =>
+        {
+            if (!Loop.IsAlive(owner)) return;
+            if (!t.IsCompletedSuccessfully) Violation("Termination", $"recovery failed: {t.Exception?.GetBaseException().Message ?? t.Status.ToString()}");
+            Manager = manager;
+        }, TaskContinuationOptions.ExecuteSynchronously));
     }
 
     /// <summary>Retention of finished transactions when forgetting is exercised.</summary>
@@ -279,10 +288,11 @@ internal sealed partial class Simulation
 
     private void CrashCoordinator()
     {
-        if (Manager is null || _healed) return;
+        if (_process is null || _healed) return;
         Trace("CRASH coordinator");
         Loop.Kill(CoordinatorOwner);
         Manager = null;
+        _process = null;
         if (Config.StopOnCrash)
         {
             _stopping = true; // a dying process writes nothing more
@@ -304,7 +314,7 @@ internal sealed partial class Simulation
         _onCoordinatorCrash.Clear();
         After(World, TimeSpan.FromMilliseconds(Rng.Next(0, 1500)), () =>
         {
-            if (Manager is null) StartCoordinator();
+            if (_process is null) StartCoordinator();
         });
     }
 
