@@ -145,6 +145,7 @@ internal sealed partial class Simulation
                 var fresh = !plan.Ids.Contains(tx.Id);
                 if (fresh)
                 {
+                    plan.ForgottenBefore[tx.Id] = plan.Ids.Where(e => Checks.Forgotten(e) is not null).ToHashSet(StringComparer.Ordinal);
                     plan.Ids.Add(tx.Id);
                     _names[tx.Id] = plan.Ids.Count == 1 ? plan.Label : $"{plan.Label}#{plan.Ids.Count}";
                 }

@@ -26,6 +26,9 @@ internal sealed class TxPlan
     /// <summary>Idempotency key of Begin (2PC with keys) and every transaction id Begin returned for it.</summary>
     public string? Key { get; init; }
     public List<string> Ids { get; } = [];
+
+    /// <summary>Per id: the earlier ids of the key that were already forgotten when Begin returned it.</summary>
+    public Dictionary<string, HashSet<string>> ForgottenBefore { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
