@@ -62,7 +62,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         Assert.Contains("[WriteAhead]", caught.Message, StringComparison.Ordinal);
     }
 
-    private const int FeatureSeeds = 2_000;
+    private const int FeatureSeeds = 1_000;
 
     // TWOPC_SIM_MAX_FAILURES: how many failing seeds a run collects before it stops (default 5).
     private static readonly int MaxFailures = int.TryParse(Environment.GetEnvironmentVariable("TWOPC_SIM_MAX_FAILURES"), out var m) && m > 0 ? m : 5;
