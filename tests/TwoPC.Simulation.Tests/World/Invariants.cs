@@ -11,10 +11,82 @@ internal sealed class Invariants(Simulation sim)
     private readonly Dictionary<string, bool> _decided = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(string Step, int Group)>> _compensated = new(StringComparer.Ordinal);
     private readonly HashSet<string> _effects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TransactionRecord> _forgotten = new(StringComparer.Ordinal);
+
+    /// <summary>The last version of a record the engine forgot (deleted from the log), or null.</summary>
+    public TransactionRecord? Forgotten(string tx) => _forgotten.TryGetValue(tx, out var r) ? r.Clone() : null;
+
+    /// <summary>The decision seen so far (commit true, abort false), or null.</summary>
+    public bool? Decision(string tx) => _decided.TryGetValue(tx, out var d) ? d : null;
+
+    /// <summary>
+    /// Retention: only a finished transaction may be forgotten, never a parked saga (it still needs work), and a
+    /// committed one only once every prepared branch committed — otherwise the in-doubt query of a branch still
+    /// prepared would be answered "presumed abort" for a committed transaction.
+    /// </summary>
+    public void OnForgotten(TransactionRecord r)
+    {
+        _forgotten[r.Id] = r.Clone();
+        if (r.State == TransactionState.SagaNeedsAttention)
+            sim.Violation("ParkedNeverForgotten", $"saga {sim.Name(r.Id)} was forgotten while parked as NEEDS_ATTENTION ({r.Reason})");
+        if (!r.State.IsFinished())
+            sim.Violation("ForgetOnlyFinished", $"{sim.Name(r.Id)} was forgotten in state {r.State}");
+        if (r.Mode != TransactionMode.TwoPhase || !r.State.IsCommitDecided()) return;
+        foreach (var b in r.Branches.Where(b => b.Vote == Vote.Prepared))
+        {
+            var row = sim.Participant(b.ParticipantAddress).Branches.ReadDurable((r.Id, b.BranchId));
+            if (row?.Status != BranchStatus.Committed)
+                sim.Violation("ForgetOnlyFinished", $"{sim.Name(r.Id)} was forgotten as {r.State} while branch {b.BranchId} at {sim.Participant(b.ParticipantAddress).Name} is {row?.Status.ToString() ?? "unknown"}");
+        }
+    }
+
+    /// <summary>
+    /// Presumed abort after forgetting: an in-doubt query the coordinator answers "no record, presumed abort" for a
+    /// transaction that committed may only come from a participant whose branch already committed (a late or
+    /// duplicate query, whose answer it ignores). From a branch still prepared it would abort a committed transaction.
+    /// </summary>
+    public void OnPresumedAbort(string tx, int branch, SimParticipant p)
+    {
+        if (Decision(tx) != true) return;
+        var row = p.Branches.Read((tx, branch));
+        if (row?.Status == BranchStatus.Prepared)
+            sim.Violation("PresumedAbortAfterForget", $"{p.Name} holds {sim.Name(tx)}/{branch} prepared and was told \"presumed abort\", but {sim.Name(tx)} committed");
+    }
+
+    /// <summary>
+    /// Idempotency keys: while a transaction begun with a key has a durable commit decision, Begin with that key
+    /// returns that transaction (never a new one that would apply the transfer again).
+    /// </summary>
+    public void OnKeyedBegin(TxPlan plan, string id)
+    {
+        foreach (var earlier in plan.Ids)
+        {
+            if (earlier == id) continue;
+            if (sim.Log.GetDurable(earlier) is { } d && d.State.IsCommitDecided())
+                sim.Violation("IdempotencyKey", $"Begin with key {plan.Key} returned a new transaction ({id[..16].TrimStart('0')}…) while {sim.Name(earlier)}, begun with that key, is durably {d.State}");
+        }
+    }
+
+    /// <summary>
+    /// Write-ahead (saga): Execute reaches a participant only once the saga and the step's StepRunning are durable;
+    /// Compensate only once StepCompensating is.
+    /// </summary>
+    public void OnStepDelivered(string tx, string step, bool compensation)
+    {
+        if (_forgotten.ContainsKey(tx)) return; // a late duplicate after the saga ended and was forgotten
+        var durable = sim.Log.GetDurable(tx);
+        var s = durable?.Steps.FirstOrDefault(x => x.Name == step);
+        var ok = compensation
+            ? s?.State is BranchState.StepCompensating or BranchState.StepCompensated or BranchState.StepCompensationFailed
+            : s is not null && s.State != BranchState.StepPending;
+        if (!ok)
+            sim.Violation("WriteAhead", $"{(compensation ? "Compensate" : "Execute")} of {sim.Name(tx)}/{step} delivered while the durable saga record is {(durable is null ? "absent" : $"{durable.State} with the step {s?.State.ToString() ?? "missing"}")}");
+    }
 
     /// <summary>Write-ahead (coordinator): a Commit reaches a participant only after the decision is durable.</summary>
     public void OnCommitDelivered(string tx)
     {
+        if (sim.Log.GetDurable(tx) is null && _forgotten.TryGetValue(tx, out var gone) && gone.State.IsCommitDecided()) return; // late duplicate
         if (sim.Log.GetDurable(tx)?.State.IsCommitDecided() != true)
             sim.Violation("WriteAhead", $"Commit for {sim.Name(tx)} delivered while the coordinator's durable record is {sim.Log.GetDurable(tx)?.State.ToString() ?? "absent"}");
     }
@@ -84,6 +156,8 @@ internal sealed class Invariants(Simulation sim)
         if (!_effects.Add(effect)) sim.Violation("SagaAtMostOnce", $"{effect} (saga {sim.Name(tx)}) took effect twice");
         if (!compensation) return;
         if (!_effects.Contains($"action {tx}/{step}")) sim.Violation("SagaNoCompensationWithoutAction", $"compensation of {sim.Name(tx)}/{step} took effect without its action");
+        // An optional step of unknown outcome may be undone on its own while the saga goes on: not part of the rollback order.
+        if (sim.Stored(tx)?.Steps.FirstOrDefault(s => s.Name == step) is { Optional: true }) return;
         var group = sim.GroupOf(tx, step);
         var done = _compensated.TryGetValue(tx, out var list) ? list : _compensated[tx] = [];
         if (done.FirstOrDefault(d => d.Group < group) is { Step: not null } earlier)
@@ -109,39 +183,75 @@ internal sealed class Invariants(Simulation sim)
     private bool OnePhaseCommitted(string tx) =>
         sim.Participants.Any(p => p.Branches.AllDurable().Any(kv => kv.Key.Tx == tx && kv.Value.Status == BranchStatus.Committed));
 
+    // The transaction took effect: its decision was commit or a participant durably committed a branch.
+    private bool Applied(string tx) => Decision(tx) == true || OnePhaseCommitted(tx);
+
+    /// <summary>
+    /// Idempotency keys: one transfer per key, however often the client started over — while the coordinator
+    /// remembers it: a key is promised only for the retention of its transaction, so a transaction begun after the
+    /// earlier one was forgotten may apply again.
+    /// </summary>
+    private void CheckKeyAppliedOnce(TxPlan plan)
+    {
+        var applied = plan.Ids.Where(Applied).ToList();
+        for (var i = 0; i < applied.Count; i++)
+        {
+            for (var j = i + 1; j < applied.Count; j++)
+            {
+                if (plan.ForgottenBefore[applied[j]].Contains(applied[i])) continue;
+                sim.Violation("IdempotencyKey", $"key {plan.Key} was applied twice: {sim.Name(applied[i])} and {sim.Name(applied[j])} both committed (the second begun while the first was remembered)");
+            }
+        }
+    }
+
     /// <summary>End of run: every branch final and agreeing with the decision; sagas complete or fully compensated.</summary>
     public void AtEnd(IEnumerable<TxPlan> plans)
     {
         foreach (var plan in plans)
         {
-            var stored = sim.Stored(plan.Id);
             if (plan.Saga)
             {
-                CheckSagaEnd(plan, stored);
+                CheckSagaEnd(plan, sim.Stored(plan.Id));
                 continue;
             }
 
-            var committed = stored?.State.IsCommitDecided() == true || plan.Branches.Any(b => b.Participant.Branches.ReadDurable((plan.Id, b.Branch))?.Status == BranchStatus.Committed) && plan.Branches.Count == 1;
-            foreach (var (participant, branch) in plan.Branches)
+            if (plan.Key is not null) CheckKeyAppliedOnce(plan);
+            var ids = plan.Key is null ? [plan.Id] : plan.Ids;
+            foreach (var id in ids)
             {
-                var row = participant.Branches.ReadDurable((plan.Id, branch));
-                if (row?.Status == BranchStatus.Prepared)
-                    sim.Violation("Termination", $"{sim.Name(plan.Id)}/{branch} at {participant.Name} is still in doubt after healing");
-                if (committed && row?.Status is BranchStatus.Aborted or BranchStatus.VotedAbort)
-                    sim.Violation("Agreement", $"{sim.Name(plan.Id)} committed but branch {branch} at {participant.Name} is {row.Status}");
-                if (!committed && row?.Status == BranchStatus.Committed)
-                    sim.Violation("Agreement", $"{sim.Name(plan.Id)} is {stored?.State.ToString() ?? "unknown (presumed abort)"} but branch {branch} at {participant.Name} committed");
-            }
+                var record = sim.Stored(id);
+                var branches = sim.Participants.SelectMany(p => p.Votes.Keys.Where(k => k.Tx == id).Select(k => (Participant: p, k.Branch))).ToList();
+                var committed = record?.State.IsCommitDecided() == true || Decision(id) == true
+                    || branches.Count == 1 && branches.Any(b => b.Participant.Branches.ReadDurable((id, b.Branch))?.Status == BranchStatus.Committed);
+                foreach (var (participant, branch) in branches)
+                {
+                    var row = participant.Branches.ReadDurable((id, branch));
+                    if (row?.Status == BranchStatus.Prepared)
+                        sim.Violation("Termination", $"{sim.Name(id)}/{branch} at {participant.Name} is still in doubt after healing");
+                    if (committed && row?.Status is BranchStatus.Aborted or BranchStatus.VotedAbort)
+                        sim.Violation("Agreement", $"{sim.Name(id)} committed but branch {branch} at {participant.Name} is {row.Status}");
+                    if (!committed && row?.Status == BranchStatus.Committed)
+                        sim.Violation("Agreement", $"{sim.Name(id)} is {record?.State.ToString() ?? "unknown (presumed abort)"} but branch {branch} at {participant.Name} committed");
+                }
 
-            if (plan.ClientHeard is { } heard && heard != committed && !(heard && plan.Votes.All(v => v.Vote == Vote.ReadOnly)))
-                sim.Violation("Agreement", $"the client heard {(heard ? "COMMITTED" : "ABORTED")} for {sim.Name(plan.Id)} but it ended {stored?.State.ToString() ?? "unknown"}");
+                if (id == plan.Id && plan.ClientHeard is { } heard && heard != committed && !(heard && plan.Votes.All(v => v.Vote == Vote.ReadOnly)))
+                    sim.Violation("Agreement", $"the client heard {(heard ? "COMMITTED" : "ABORTED")} for {sim.Name(id)} but it ended {record?.State.ToString() ?? "unknown"}");
+            }
         }
     }
 
     private void CheckSagaEnd(TxPlan plan, TransactionRecord? stored)
     {
-        if (stored is null) return; // never recorded: nothing ran (checked: no effects)
-        if (!stored.State.IsFinished()) sim.Violation("Termination", $"saga {sim.Name(plan.Id)} is still {stored.State} after healing");
+        if (stored is null)
+        {
+            // Never recorded (or its record was lost): then nothing may have run.
+            if (plan.Id.Length > 0 && _effects.Any(e => e.Contains(plan.Id, StringComparison.Ordinal)))
+                sim.Violation("WriteAhead", $"saga {sim.Name(plan.Id)} has no record but its steps took effect: {string.Join(", ", _effects.Where(e => e.Contains(plan.Id, StringComparison.Ordinal)))}");
+            return;
+        }
+
+        if (!sim.SagaDone(stored.State))
+            sim.Violation("Termination", $"saga {sim.Name(plan.Id)} is still {stored.State} after healing{(stored.State == TransactionState.SagaNeedsAttention ? $" (a parked saga must be retried; {ParkedRetry.Describe()})" : "")}: {stored.Reason}");
         foreach (var s in stored.Steps)
         {
             var acted = _effects.Contains($"action {plan.Id}/{s.Name}");
@@ -150,6 +260,13 @@ internal sealed class Invariants(Simulation sim)
                 sim.Violation("SagaOutcome", $"saga {sim.Name(plan.Id)} completed but required step {s.Name} has action={acted}, compensation={undone}");
             if (stored.State == TransactionState.SagaCompensated && acted && !undone && s.CompensationPayload is not null)
                 sim.Violation("SagaOutcome", $"saga {sim.Name(plan.Id)} compensated but step {s.Name} took effect and was not compensated");
+            if (!s.Optional || !acted || !sim.Participant(s.ParticipantAddress).StepHangs.Contains((plan.Id, s.Name))) continue;
+            // An optional step whose outcome stayed unknown (it acted, no answer ever came): compensated when it
+            // can be, otherwise reported in the step and in the saga's reason — never a silent COMPLETED.
+            if (s.CompensationPayload is not null && !undone)
+                sim.Violation("SagaOptionalUnknown", $"saga {sim.Name(plan.Id)} is {stored.State}; optional step {s.Name} never answered, took effect and was not compensated (state {s.State}, outcome unknown {s.OutcomeUnknown})");
+            if (s.CompensationPayload is null && stored.State == TransactionState.SagaCompleted && (!s.OutcomeUnknown || stored.Reason?.Contains(s.Name, StringComparison.Ordinal) != true))
+                sim.Violation("SagaOptionalUnknown", $"saga {sim.Name(plan.Id)} COMPLETED with reason '{stored.Reason}'; optional step {s.Name} (no compensation) never answered and took effect, but the saga does not report it (state {s.State}, outcome unknown {s.OutcomeUnknown})");
         }
     }
 }

@@ -94,25 +94,42 @@ internal sealed class SimLoop
         _timers.Enqueue(timer, (timer.Due, timer.Seq));
     }
 
-    /// <summary>Every callback into the world must come from the simulation thread; anything else is a harness bug.</summary>
+    /// <summary>
+    /// Every callback into the world (clock, timers, network, log, trace) must come from the simulation thread. One
+    /// from another thread is recorded in <see cref="Escaped"/> as well as thrown, because the thread pool would
+    /// swallow the exception of a discarded task; the main loop and the end of the run check <see cref="Escaped"/>.
+    /// </summary>
     public void CheckThread()
     {
-        if (Environment.CurrentManagedThreadId != _thread)
-            throw new InvariantViolation("Determinism", "engine work escaped the simulation thread (a thread-pool continuation); the run is not reproducible");
+        if (Environment.CurrentManagedThreadId == _thread) return;
+        var v = new InvariantViolation("Determinism",
+            $"work escaped the simulation thread (thread {Environment.CurrentManagedThreadId}, a thread-pool continuation); the run is not reproducible\n{Environment.StackTrace}");
+        Interlocked.CompareExchange(ref _escaped, v, null);
+        throw v;
     }
+
+    private InvariantViolation? _escaped;
+
+    /// <summary>The first callback that came from another thread, if any.</summary>
+    public InvariantViolation? Escaped => Volatile.Read(ref _escaped);
 }
 
 /// <summary>A <see cref="TimeProvider"/> over <see cref="SimLoop"/> for one owner.</summary>
 internal sealed class SimTime(SimLoop loop, int owner) : TimeProvider
 {
-    public override DateTimeOffset GetUtcNow() => loop.Now;
+    public override DateTimeOffset GetUtcNow()
+    {
+        loop.CheckThread();
+        return loop.Now;
+    }
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    public override long GetTimestamp() => loop.Now.UtcTicks;
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        loop.CheckThread();
         var timer = new SimTimer(loop, owner, callback, state);
         timer.Change(dueTime, period);
         return timer;
@@ -146,6 +163,7 @@ internal sealed class SimTimer(SimLoop loop, int owner, TimerCallback callback, 
 
     public void Dispose()
     {
+        loop.CheckThread();
         _disposed = true;
         Seq = -1;
     }

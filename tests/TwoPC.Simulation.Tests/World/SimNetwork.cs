@@ -41,6 +41,7 @@ internal sealed class SimNetwork(Simulation sim)
     /// </summary>
     public Task<T> Call<T>(int owner, SimParticipant target, string what, Func<SimParticipant, T> handle, CancellationToken cancellationToken)
     {
+        sim.Loop.CheckThread();
         var reply = new TaskCompletionSource<T>();
         if (cancellationToken.CanBeCanceled)
             cancellationToken.Register(() => reply.TrySetCanceled(cancellationToken));
@@ -65,6 +66,16 @@ internal sealed class SimNetwork(Simulation sim)
             catch (ParticipantRejectedException ex)
             {
                 result = () => Task.FromException<T>(ex);
+            }
+            catch (IOException ex)
+            {
+                // The participant's local write failed: a transient error, as the SDK answers it.
+                result = () => Task.FromException<T>(new ParticipantUnreachableException($"{what}: {target.Name}: the local write failed: {ex.Message}"));
+            }
+            catch (NoReplyException)
+            {
+                sim.Trace($"{target.Name} acted on {what} and never answers");
+                return;
             }
 
             if (!answer) return;
@@ -173,13 +184,21 @@ internal sealed class SimParticipantClient(Simulation sim, int owner) : IPartici
     public Task<ExecuteReply> ExecuteAsync(SagaStepRecord step, string transactionId, int attempt, CancellationToken cancellationToken)
     {
         var (name, p) = (step.Name, sim.Participant(step.ParticipantAddress));
-        return sim.Net.Call(owner, p, $"Execute {sim.Name(transactionId)}/{name} #{attempt} -> {p.Name}", t => t.Execute(transactionId, name), cancellationToken);
+        return sim.Net.Call(owner, p, $"Execute {sim.Name(transactionId)}/{name} #{attempt} -> {p.Name}", t =>
+        {
+            sim.Checks.OnStepDelivered(transactionId, name, compensation: false);
+            return t.Execute(transactionId, name);
+        }, cancellationToken);
     }
 
     public Task<bool> CompensateAsync(SagaStepRecord step, string transactionId, int attempt, CancellationToken cancellationToken)
     {
         var (name, p) = (step.Name, sim.Participant(step.ParticipantAddress));
-        return sim.Net.Call(owner, p, $"Compensate {sim.Name(transactionId)}/{name} #{attempt} -> {p.Name}", t => t.Compensate(transactionId, name), cancellationToken);
+        return sim.Net.Call(owner, p, $"Compensate {sim.Name(transactionId)}/{name} #{attempt} -> {p.Name}", t =>
+        {
+            sim.Checks.OnStepDelivered(transactionId, name, compensation: true);
+            return t.Compensate(transactionId, name);
+        }, cancellationToken);
     }
 
     public Task<(IReadOnlyList<string> Resources, IReadOnlyList<string> SagaSteps)> DescribeAsync(string address, CancellationToken cancellationToken) =>

@@ -28,6 +28,9 @@ internal sealed class SimParticipant(string name, Simulation sim)
     public Dictionary<(string Tx, int Branch), Vote> Votes { get; } = [];
     public Dictionary<(string Tx, string Step), bool> StepSucceeds { get; } = [];
 
+    /// <summary>Steps whose action runs but whose answer never comes back (a resource that hangs after acting).</summary>
+    public HashSet<(string Tx, string Step)> StepHangs { get; } = [];
+
     public string Name => name;
     public string Address => $"http://{name}.sim";
     public bool Up { get; set; } = true;
@@ -37,7 +40,7 @@ internal sealed class SimParticipant(string name, Simulation sim)
         var key = (tx, branch);
         if (Branches.Read(key) is { } existing)
         {
-            Branches.Flush();
+            Confirm(tx, branch, existing);
             return Answer(existing, onePhase);
         }
 
@@ -62,7 +65,7 @@ internal sealed class SimParticipant(string name, Simulation sim)
             case null:
                 throw new ParticipantRejectedException($"branch {tx}/{branch} was never prepared here");
             case BranchStatus.Committed or BranchStatus.ReadOnly:
-                Branches.Flush();
+                Confirm(tx, branch, Branches.Read(key)!);
                 return;
             case BranchStatus.VotedAbort or BranchStatus.Aborted:
                 sim.Violation("Agreement", $"Commit delivered to {name} for branch {Sim(tx)}/{branch}, which is already aborted");
@@ -81,7 +84,7 @@ internal sealed class SimParticipant(string name, Simulation sim)
                 Write(tx, branch, new BranchRow(BranchStatus.Aborted, Tombstone: true), force: true);
                 return;
             case BranchStatus.Aborted or BranchStatus.VotedAbort or BranchStatus.ReadOnly:
-                Branches.Flush();
+                Confirm(tx, branch, Branches.Read(key)!);
                 return;
             case BranchStatus.Committed:
                 sim.Violation("Agreement", $"Abort delivered to {name} for branch {Sim(tx)}/{branch}, which is already committed");
@@ -98,12 +101,14 @@ internal sealed class SimParticipant(string name, Simulation sim)
         if (Barrier.Read((tx, step, BarrierKind.Action)) is { } done)
         {
             Barrier.Flush();
+            if (StepHangs.Contains((tx, step))) throw new NoReplyException();
             return Reply(done);
         }
 
         var row = new BarrierRow(StepSucceeds.GetValueOrDefault((tx, step), true), false);
         Barrier.Write((tx, step, BarrierKind.Action), row, force: true, row.Succeeded ? $"action {tx}/{step}" : null);
         if (row.Succeeded) sim.Checks.OnSagaEffect(this, tx, step, compensation: false);
+        if (StepHangs.Contains((tx, step))) throw new NoReplyException();
         return Reply(row);
     }
 
@@ -130,16 +135,26 @@ internal sealed class SimParticipant(string name, Simulation sim)
         Barrier.Crash();
     }
 
-    /// <summary>Branches holding a yes vote and waiting for the decision.</summary>
+    /// <summary>
+    /// Branches holding a yes vote and waiting for the decision: prepared as read, or prepared on disk under a
+    /// decision whose write failed (it reads back but is not durable).
+    /// </summary>
     public IEnumerable<(string Tx, int Branch)> InDoubt() =>
-        Branches.All().Where(p => p.Value.Status == BranchStatus.Prepared).Select(p => p.Key).ToList();
+        Branches.All().Where(p => p.Value.Status == BranchStatus.Prepared || Branches.ReadDurable(p.Key)?.Status == BranchStatus.Prepared).Select(p => p.Key).ToList();
 
     /// <summary>The coordinator's answer to an in-doubt query.</summary>
     public void Resolve(string tx, int branch, bool commit)
     {
-        if (Branches.Read((tx, branch))?.Status != BranchStatus.Prepared) return;
-        if (commit) Commit(tx, branch);
-        else Abort(tx, branch);
+        var now = Branches.Read((tx, branch));
+        if (now?.Status == BranchStatus.Prepared)
+        {
+            if (commit) Commit(tx, branch);
+            else Abort(tx, branch);
+        }
+        else if (now is not null && Branches.ReadDurable((tx, branch))?.Status == BranchStatus.Prepared)
+        {
+            Confirm(tx, branch, now); // the decision was applied but its write failed: write it again
+        }
     }
 
     private void Write(string tx, int branch, BranchRow row, bool force, string? effect = null)
@@ -150,6 +165,19 @@ internal sealed class SimParticipant(string name, Simulation sim)
         Branches.Write((tx, branch), row, force, effect);
         sim.Trace($"{name} {Sim(tx)}/{branch} -> {row.Status}{(row.Tombstone ? " (tombstone)" : "")}{(force ? " forced" : " lazy")}");
         if (force) sim.Checks.OnParticipantFlush(tx);
+    }
+
+    /// <summary>
+    /// Before answering from a record already there (a duplicate): make it durable. A flush is not enough after a
+    /// failed fsync (the record reads back but its pages were dropped), so the record is written again and forced —
+    /// the rule the SDK follows; <see cref="SimConfig.ParticipantFlushThenAnswer"/> models the flush-and-re-read
+    /// alternative, which the WriteAhead invariant must catch on a lying disk.
+    /// </summary>
+    private void Confirm(string tx, int branch, BranchRow row)
+    {
+        if (sim.Config.ParticipantFlushThenAnswer) Branches.Flush();
+        else if (Branches.ReadDurable((tx, branch)) != row) Write(tx, branch, row, force: true);
+        else Branches.Flush();
     }
 
     private string Sim(string tx) => sim.Name(tx);
@@ -165,3 +193,6 @@ internal sealed class SimParticipant(string name, Simulation sim)
     private static ExecuteReply Reply(BarrierRow row) =>
         row.Succeeded ? new ExecuteReply(StepOutcome.Succeeded, [1], null) : new ExecuteReply(StepOutcome.Failed, [], "business failure");
 }
+
+/// <summary>Thrown by a participant handler that acted but never answers: the caller waits for its own timeout.</summary>
+internal sealed class NoReplyException : Exception;

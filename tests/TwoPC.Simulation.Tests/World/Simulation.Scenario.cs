@@ -16,7 +16,9 @@ internal sealed partial class Simulation
         for (var i = 1; i <= twoPhase; i++)
         {
             var size = Rng.Next(10) switch { 0 => 1, < 6 => 2, _ => 5 };
-            var plan = new TxPlan { Label = $"T{i}", ClientAborts = Rng.Next(10) == 0 };
+            // A keyed client needs a decision record to be found again: one-phase commits write none (see docs).
+            if (Config.IdempotencyKeys && size == 1) size = 2;
+            var plan = new TxPlan { Label = $"T{i}", ClientAborts = Rng.Next(10) == 0, Key = Config.IdempotencyKeys ? $"key-{Seed}-T{i}" : null };
             foreach (var p in Participants.OrderBy(_ => Rng.Next()).Take(size).ToList())
                 plan.Votes.Add((p, Rng.Next(10) switch { 0 => Vote.Abort, 1 => Vote.ReadOnly, _ => Vote.Prepared }));
             _plans.Add(plan);
@@ -48,6 +50,30 @@ internal sealed partial class Simulation
         {
             foreach (var p in Participants.Where(p => p.Up)) AskAboutInDoubt(p);
         });
+        if (Config.Forgetting) Every(TimeSpan.FromMilliseconds(700), Forget);
+        if (Config.ParkedSagas)
+        {
+            Every(ParkedRetryInterval, () =>
+            {
+                if (Manager is { } m) _ = ParkedRetry.Run(m);
+            });
+        }
+    }
+
+    /// <summary>The engine's ForgetAsync (the host's sweeper calls it); every record it deletes is checked.</summary>
+    private void Forget()
+    {
+        if (Manager is not { } m) return;
+        var before = Log.All().ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var forgetting = m.ForgetAsync(CancellationToken.None);
+        if (!forgetting.IsCompleted) Violation("Determinism", "ForgetAsync did not complete synchronously over the simulated log");
+        if (forgetting.IsFaulted) Trace($"ForgetAsync failed: {forgetting.Exception!.GetBaseException().Message}");
+        foreach (var (id, record) in before)
+        {
+            if (Log.Read(id) is not null) continue;
+            Trace($"forgot {Name(id)} ({record.State})");
+            Checks.OnForgotten(record);
+        }
     }
 
     private void Every(TimeSpan period, Action action) =>
@@ -55,6 +81,12 @@ internal sealed partial class Simulation
 
     private async Task TwoPhaseClientAsync(TxPlan plan)
     {
+        if (plan.Key is not null)
+        {
+            await KeyedClientAsync(plan);
+            return;
+        }
+
         try
         {
             while (Manager is null) await Sleep(TimeSpan.FromMilliseconds(200));
@@ -85,6 +117,74 @@ internal sealed partial class Simulation
                 {
                     var call = now.CommitAsync(tx.Id, waitForCompletion: false, CancellationToken.None);
                     Heard(plan, await Call(call), committed: null);
+                }
+            }
+        }
+        finally
+        {
+            plan.ClientDone = true;
+        }
+    }
+
+    /// <summary>
+    /// A client with an idempotency key: Begin(key), enlist with branch keys, Commit. When it loses the answer (the
+    /// coordinator crashed, NotFound, or the reply got lost on the way back), it starts over with the same key, as a
+    /// client that retries a whole transfer would. The key must bring it back to the same transaction.
+    /// </summary>
+    private async Task KeyedClientAsync(TxPlan plan)
+    {
+        try
+        {
+            for (var round = 1; round <= 6 && !plan.ClientDone; round++)
+            {
+                if (round > 1) await Sleep(TimeSpan.FromMilliseconds(300));
+                while (Manager is null) await Sleep(TimeSpan.FromMilliseconds(200));
+                var m = Manager;
+                var tx = m.Begin(TransactionMode.TwoPhase, null, plan.Key);
+                Checks.OnKeyedBegin(plan, tx.Id);
+                var fresh = !plan.Ids.Contains(tx.Id);
+                if (fresh)
+                {
+                    plan.ForgottenBefore[tx.Id] = plan.Ids.Where(e => Checks.Forgotten(e) is not null).ToHashSet(StringComparer.Ordinal);
+                    plan.Ids.Add(tx.Id);
+                    _names[tx.Id] = plan.Ids.Count == 1 ? plan.Label : $"{plan.Label}#{plan.Ids.Count}";
+                }
+
+                plan.Id = tx.Id;
+                if (tx.State == TransactionState.Active)
+                {
+                    plan.Branches.Clear();
+                    for (var i = 0; i < plan.Votes.Count; i++)
+                    {
+                        var (p, vote) = plan.Votes[i];
+                        var branch = m.EnlistAsync(tx.Id, p.Address, "ledger", [1], $"b{i + 1}", CancellationToken.None).GetAwaiter().GetResult();
+                        p.Votes[(tx.Id, branch)] = vote;
+                        plan.Branches.Add((p, branch));
+                    }
+                }
+
+                Trace($"client: {Name(tx.Id)} (key {plan.Key}, round {round}) = {(tx.State == TransactionState.Active ? string.Join(", ", plan.Votes.Select((v, i) => $"{i + 1}@{v.Participant.Name}:{v.Vote}")) : $"existing ({(tx.State == 0 ? "no longer live" : tx.State)})")}");
+                await Sleep(TimeSpan.FromMilliseconds(Rng.Next(0, 400)));
+                for (var attempt = 1; attempt <= 5 && !plan.ClientDone; attempt++)
+                {
+                    if (attempt > 1) await Sleep(TimeSpan.FromMilliseconds(300));
+                    if (Manager is not { } now) break;
+                    var call = plan.ClientAborts ? now.AbortAsync(tx.Id, "client", CancellationToken.None) : (Task)now.CommitAsync(tx.Id, waitForCompletion: false, CancellationToken.None);
+                    var answer = await Call(call);
+                    if (answer is null or { Exception.InnerException: TransactionNotFoundException })
+                    {
+                        Trace($"client: {Name(tx.Id)}: {(answer is null ? "no answer (coordinator crashed)" : "not found")}; starts over with key {plan.Key}");
+                        break;
+                    }
+
+                    if (answer.IsCompletedSuccessfully && Rng.Next(4) == 0)
+                    {
+                        Trace($"client: {Name(tx.Id)}: the answer is lost on the way back; starts over with key {plan.Key}");
+                        break;
+                    }
+
+                    Heard(plan, answer, committed: plan.ClientAborts ? false : null);
+                    if (plan.ClientHeard is not null) plan.ClientDone = true;
                 }
             }
         }
@@ -129,6 +229,8 @@ internal sealed partial class Simulation
             var key = $"saga-{Seed}-{plan.Label}";
             var groups = Rng.Next(2) == 0 ? new[] { 0, 1, 2 } : [0, 1, 1];
             var failing = Rng.Next(4) == 0 ? Rng.Next(groups.Length) : -1;
+            // Optional steps: some without a compensation; each fails, never answers, or succeeds.
+            var optional = groups.Select(_ => Config.OptionalSteps && Rng.Next(3) == 0 ? (Compensable: Rng.Next(2) == 0, Behaviour: Rng.Next(4)) : default((bool Compensable, int Behaviour)?)).ToList();
             var steps = groups.Select((g, i) => new SagaStepRecord
             {
                 Name = $"step{i + 1}",
@@ -136,7 +238,8 @@ internal sealed partial class Simulation
                 ParticipantAddress = Participants[Rng.Next(Participants.Count)].Address,
                 Resource = "step",
                 ActionPayload = [1],
-                CompensationPayload = [2],
+                Optional = optional[i] is not null,
+                CompensationPayload = optional[i] is { Compensable: false } ? null : [2],
                 MaxAttempts = 4,
                 InitialBackoff = TimeSpan.FromMilliseconds(50),
                 MaxBackoff = TimeSpan.FromMilliseconds(400),
@@ -154,10 +257,13 @@ internal sealed partial class Simulation
                     for (var i = 0; i < steps.Count; i++)
                     {
                         _groups[(plan.Id, steps[i].Name)] = steps[i].Group;
-                        Participant(steps[i].ParticipantAddress).StepSucceeds[(plan.Id, steps[i].Name)] = i != failing;
+                        var at = Participant(steps[i].ParticipantAddress);
+                        at.StepSucceeds[(plan.Id, steps[i].Name)] = optional[i] is { } o ? o.Behaviour != 0 : i != failing;
+                        if (optional[i] is { Behaviour: 1 }) at.StepHangs.Add((plan.Id, steps[i].Name));
                     }
 
-                    Trace($"client: saga {plan.Label} started, groups {string.Join(",", groups)}, failing step {failing + 1}");
+                    var optionals = string.Join("", optional.Select((o, i) => o is { } x ? $", step{i + 1} optional ({(x.Compensable ? "compensable" : "no compensation")}, {x.Behaviour switch { 0 => "fails", 1 => "never answers", _ => "succeeds" }})" : ""));
+                    Trace($"client: saga {plan.Label} started, groups {string.Join(",", groups)}, failing step {failing + 1}{optionals}");
                     return;
                 }
             }

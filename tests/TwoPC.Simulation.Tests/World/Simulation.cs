@@ -6,7 +6,7 @@ using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Protocols.TwoPhase;
-using TwoPC.Coordinator.Storage.InMemory;
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;
 
 namespace TwoPC.Simulation.Tests.World;
@@ -22,10 +22,17 @@ internal sealed class TxPlan
     public bool ClientAborts { get; init; }
     public bool? ClientHeard { get; set; }
     public bool ClientDone { get; set; }
+
+    /// <summary>Idempotency key of Begin (2PC with keys) and every transaction id Begin returned for it.</summary>
+    public string? Key { get; init; }
+    public List<string> Ids { get; } = [];
+
+    /// <summary>Per id: the earlier ids of the key that were already forgotten when Begin returned it.</summary>
+    public Dictionary<string, HashSet<string>> ForgottenBefore { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// One seeded run: the real engine (single-threaded on <see cref="SimLoop"/>) over an <see cref="InMemoryTransactionLog"/>,
+/// One seeded run: the real engine (single-threaded on <see cref="SimLoop"/>) over a <see cref="SimTransactionLog"/>,
 /// modelled participants, a faulty network, crashes and ambiguous log writes until <see cref="HealAt"/>, then
 /// quiescence. The same seed gives the same run.
 /// </summary>
@@ -45,25 +52,41 @@ internal sealed partial class Simulation
     private InvariantViolation? _violation;
     private bool _healed;
     private bool _stopping;
+    private readonly int _compensationLimit;
 
-    public Simulation(int seed, bool fullTrace = false)
+    public Simulation(int seed, bool fullTrace = false, SimConfig? config = null)
     {
         Seed = seed;
+        Config = config ?? SimConfig.Default;
         Rng = new Random(seed);
+        _compensationLimit = Config.ParkedSagas ? Rng.Next(1, 3) : 100;
         _fullTrace = fullTrace ? [] : null;
         Loop = new SimLoop();
         _start = Loop.Now;
         World = Loop.NewOwner();
+        Log = new SimTransactionLog(Loop);
         Net = new SimNetwork(this) { Faulty = true };
         Checks = new Invariants(this);
         Participants = [.. Enumerable.Range(1, 5).Select(i => new SimParticipant($"p{i}", this))];
-        Log.FailBeforeWrite = r => _stopping || LogFault(r, "before");
-        Log.FailAfterWrite = r =>
+        Log.OnSave = r => Checks.OnCoordinatorSave(r);
+        Log.Fault = PickLogFault;
+        if (Config.LyingParticipantDisk)
         {
-            Checks.OnCoordinatorSave(r);
-            return LogFault(r, "after");
-        };
+            foreach (var p in Participants)
+            {
+                p.Branches.FailFlush = () =>
+                {
+                    if (_healed || Rng.Next(100) >= 3) return false;
+                    Trace($"{p.Name}: fsync fails, dirty pages dropped (still readable, not durable)");
+                    return true;
+                };
+            }
+        }
+
+        Log.OnDroppedPages = ids => Trace($"fsync fails: dirty pages of {string.Join(",", ids.Select(Name))} dropped (still readable, not durable)");
     }
+
+    public SimConfig Config { get; }
 
     public int Seed { get; }
     public Random Rng { get; }
@@ -72,7 +95,7 @@ internal sealed partial class Simulation
     public SimNetwork Net { get; }
     public Invariants Checks { get; }
     public List<SimParticipant> Participants { get; }
-    public InMemoryTransactionLog Log { get; } = new();
+    public SimTransactionLog Log { get; }
     public TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(1);
     public IReadOnlyList<string> FullTrace => _fullTrace ?? [];
     public int Steps { get; private set; }
@@ -80,7 +103,11 @@ internal sealed partial class Simulation
 
     // The coordinator process (one incarnation at a time).
     public int CoordinatorOwner { get; private set; }
+    /// <summary>The coordinator as clients and participants reach it: set once recovery has loaded the log (the host serves only then).</summary>
     public TransactionManager? Manager { get; private set; }
+
+    // The coordinator process, from start until it crashes (it serves only once recovery is done).
+    private TransactionManager? _process;
     private EngineServices? _engine;
     private readonly List<Action> _onCoordinatorCrash = [];
 
@@ -88,8 +115,8 @@ internal sealed partial class Simulation
 
     public string Name(string tx) => _names.TryGetValue(tx, out var n) ? n : tx[..6];
 
-    /// <summary>The coordinator log's current (possibly not yet flushed) record; the in-memory log answers synchronously.</summary>
-    public TransactionRecord? Stored(string tx) => tx.Length == 0 ? null : Log.GetAsync(tx, CancellationToken.None).Result;
+    /// <summary>The coordinator log's current (possibly not yet flushed) record; a forgotten record's last version.</summary>
+    public TransactionRecord? Stored(string tx) => tx.Length == 0 ? null : Log.Read(tx) ?? Checks.Forgotten(tx);
 
     public TxPlan? PlanOf(string tx) => _plans.FirstOrDefault(p => p.Id == tx);
 
@@ -97,6 +124,7 @@ internal sealed partial class Simulation
 
     public void Trace(string what)
     {
+        Loop.CheckThread();
         var line = $"{Elapsed.TotalMilliseconds,8:0.0}ms {what}";
         _fullTrace?.Add(line);
         if (_recent.Count == 40) _recent.Dequeue();
@@ -136,14 +164,14 @@ internal sealed partial class Simulation
         }
         catch (InvariantViolation v)
         {
-            throw new SimulationFailure(Seed, _violation ?? v, [.. _recent]);
+            throw new SimulationFailure(Seed, Loop.Escaped ?? _violation ?? v, [.. _recent]);
         }
         finally
         {
             SynchronizationContext.SetSynchronizationContext(previous);
         }
 
-        if (_violation is not null) throw new SimulationFailure(Seed, _violation, [.. _recent]);
+        if ((Loop.Escaped ?? _violation) is { } late) throw new SimulationFailure(Seed, late, [.. _recent]);
     }
 
     private void MainLoop()
@@ -151,6 +179,7 @@ internal sealed partial class Simulation
         while (true)
         {
             Loop.RunReady();
+            if (Loop.Escaped is { } escaped) throw escaped;
             if (_violation is not null) throw _violation;
             if (_healed && Quiescent()) return;
             if (++Steps > MaxSteps || Elapsed > HealAt + TerminationBound)
@@ -175,18 +204,31 @@ internal sealed partial class Simulation
     private bool Quiescent() =>
         Manager is not null && Net.InFlight == 0 && !Loop.HasReady && _plans.All(p => p.ClientDone)
         && _engine!.Table.Count == 0 && Participants.All(p => p.Up && !p.InDoubt().Any())
-        && _plans.All(p => !p.Saga || Stored(p.Id) is not { } r || r.State.IsFinished());
+        && _plans.All(p => !p.Saga || Stored(p.Id) is not { } r || SagaDone(r.State));
+
+    /// <summary>A saga is done when it reached an end state; with parked sagas retried, NEEDS_ATTENTION is not one.</summary>
+    public bool SagaDone(TransactionState state) =>
+        Config.ParkedSagas ? state is TransactionState.SagaCompleted or TransactionState.SagaCompensated : state.IsFinished();
 
     private string Pending() =>
         $"coordinator {(Manager is null ? "down" : "up")}, live transactions {_engine?.Table.Count}, messages in flight {Net.InFlight}, "
         + $"clients pending {_plans.Count(p => !p.ClientDone)}, in-doubt branches {string.Join(",", Participants.SelectMany(p => p.InDoubt().Select(b => $"{p.Name}:{Name(b.Tx)}/{b.Branch}")))}, "
-        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && !r.State.IsFinished()).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}";
+        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && (p.Saga ? !SagaDone(r.State) : !r.State.IsFinished())).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}"
+        + (Config.ParkedSagas ? $"; engine: {ParkedRetry.Describe()}" : "");
 
-    private bool LogFault(TransactionRecord r, string when)
+    /// <summary>Until healing, 4% of saves fail before or after writing; with a lying disk, 3% of fsyncs drop the dirty pages.</summary>
+    private LogFault PickLogFault(TransactionRecord? r, WriteDurability durability)
     {
-        if (_healed || _stopping || Rng.Next(100) >= 4) return false;
-        Trace($"log write of {Name(r.Id)} ({r.State}) fails {when} writing");
-        return true;
+        if (_stopping) return LogFault.FailBeforeWrite; // a dying process writes nothing more
+        if (_healed) return LogFault.None;
+        var what = r is null ? "flush" : $"log write of {Name(r.Id)} ({r.State})";
+        if (Config.LyingLog && (r is null || durability == WriteDurability.Forced) && Rng.Next(100) < 3)
+            return LogFault.FsyncDropsDirtyPages;
+        if (r is null) return LogFault.None;
+        // Two draws, as the seeds' scenarios were recorded with: fail before writing, else fail after writing.
+        var fault = Rng.Next(100) < 4 ? LogFault.FailBeforeWrite : Rng.Next(100) < 4 ? LogFault.FailAfterWrite : LogFault.None;
+        if (fault != LogFault.None) Trace($"{what} fails {(fault == LogFault.FailBeforeWrite ? "before" : "after")} writing");
+        return fault;
     }
 
     private void Heal()
@@ -194,7 +236,7 @@ internal sealed partial class Simulation
         _healed = true;
         Net.Faulty = false;
         Trace("HEAL: no more faults");
-        if (Manager is null) StartCoordinator();
+        if (_process is null) StartCoordinator();
         foreach (var p in Participants.Where(p => !p.Up)) RestartParticipant(p);
     }
 
@@ -209,8 +251,10 @@ internal sealed partial class Simulation
             RetryInitialDelay = TimeSpan.FromMilliseconds(50),
             RetryMaxDelay = TimeSpan.FromSeconds(1),
             ParticipantCallTimeout = CallTimeout,
-            CompensationAttemptLimit = 100,
+            CompensationAttemptLimit = _compensationLimit,
+            FinishedRetention = Config.Forgetting ? Retention : new CoordinatorOptions().FinishedRetention,
         };
+        if (Config.ParkedSagas) ParkedRetry.Configure(options, ParkedRetryInterval);
         _engine = new EngineServices(Log, new TransactionTable(), new SimParticipantClient(this, owner), Options.Create(options),
             new SimTime(Loop, owner), new CoordinatorMetrics(), NullLogger<EngineServices>.Instance)
         {
@@ -220,12 +264,23 @@ internal sealed partial class Simulation
         };
         var twoPhase = new TwoPhaseCommitProcessor(_engine);
         var saga = new SagaProcessor(_engine);
-        Manager = new TransactionManager(_engine, twoPhase, saga);
-        Manager.Register(saga);
+        var manager = _process = new TransactionManager(_engine, twoPhase, saga);
+        manager.Register(saga);
         Trace($"coordinator starts (incarnation {owner})");
-        var manager = Manager;
-        Loop.Post(owner, () => _ = manager.RecoverAsync(CancellationToken.None));
+        // As RecoveryHostedService: the log is loaded before the server accepts calls.
+        Loop.Post(owner, () => manager.RecoverAsync(CancellationToken.None).ContinueWith(t =>
+        {
+            if (!Loop.IsAlive(owner)) return;
+            if (!t.IsCompletedSuccessfully) Violation("Termination", $"recovery failed: {t.Exception?.GetBaseException().Message ?? t.Status.ToString()}");
+            Manager = manager;
+        }, TaskContinuationOptions.ExecuteSynchronously));
     }
+
+    /// <summary>Retention of finished transactions when forgetting is exercised.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the engine retries parked sagas when <see cref="SimConfig.ParkedSagas"/> is on.</summary>
+    public static readonly TimeSpan ParkedRetryInterval = TimeSpan.FromSeconds(2);
 
     private Task RunDriver(int owner, Func<Task> work)
     {
@@ -236,26 +291,33 @@ internal sealed partial class Simulation
 
     private void CrashCoordinator()
     {
-        if (Manager is null || _healed) return;
+        if (_process is null || _healed) return;
         Trace("CRASH coordinator");
         Loop.Kill(CoordinatorOwner);
         Manager = null;
-        _stopping = true; // a dying process writes nothing more
-        try
+        _process = null;
+        if (Config.StopOnCrash)
         {
-            _engine!.Stop();
-        }
-        finally
-        {
-            _stopping = false;
+            _stopping = true; // a dying process writes nothing more
+            try
+            {
+                _engine!.Stop();
+            }
+            finally
+            {
+                _stopping = false;
+            }
         }
 
+        // A killed process runs nothing more: its queued work, timers and replies are dropped with its owner id, so
+        // none of its awaits ever resumes. (The engine's graceful Stop() is not a crash: it cancels delays, whose
+        // awaiters .NET then resumes on the thread pool, outside the simulation.)
         Log.Crash();
         foreach (var fail in _onCoordinatorCrash.ToList()) fail();
         _onCoordinatorCrash.Clear();
         After(World, TimeSpan.FromMilliseconds(Rng.Next(0, 1500)), () =>
         {
-            if (Manager is null) StartCoordinator();
+            if (_process is null) StartCoordinator();
         });
     }
 
@@ -301,6 +363,7 @@ internal sealed partial class Simulation
                     var decided = t.Result.Record.State;
                     if (!decided.IsDecided()) return;
                     Trace($"{p.Name} learns {Name(tx)} is {decided}{(t.Result.Presumed ? " (presumed)" : "")}");
+                    if (t.Result.Presumed) Checks.OnPresumedAbort(tx, branch, p);
                     p.Resolve(tx, branch, decided.IsCommitDecided());
                 }, TaskContinuationOptions.ExecuteSynchronously);
             });
