@@ -251,7 +251,7 @@ internal sealed class Invariants(Simulation sim)
         }
 
         if (!sim.SagaDone(stored.State))
-            sim.Violation("Termination", $"saga {sim.Name(plan.Id)} is still {stored.State} after healing{(stored.State == TransactionState.SagaNeedsAttention ? $" (a parked saga must be retried; {ParkedRetry.Describe()})" : "")}: {stored.Reason}");
+            sim.Violation("Termination", $"saga {sim.Name(plan.Id)} is still {stored.State} after healing{(stored.State == TransactionState.SagaNeedsAttention ? " (a parked saga must be retried by the engine)" : "")}: {stored.Reason}");
         foreach (var s in stored.Steps)
         {
             var acted = _effects.Contains($"action {plan.Id}/{s.Name}");

@@ -34,6 +34,9 @@ internal sealed class SimTransactionLog(SimLoop loop) : ITransactionLog
     private readonly Dictionary<string, TransactionRecord> _cache = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
 
+    /// <inheritdoc />
+    public string LogId { get; } = "sim-log";
+
     /// <summary>Picks the fault of a save (record) or of a flush (null).</summary>
     public Func<TransactionRecord?, WriteDurability, LogFault>? Fault { get; set; }
 

@@ -51,13 +51,6 @@ internal sealed partial class Simulation
             foreach (var p in Participants.Where(p => p.Up)) AskAboutInDoubt(p);
         });
         if (Config.Forgetting) Every(TimeSpan.FromMilliseconds(700), Forget);
-        if (Config.ParkedSagas)
-        {
-            Every(ParkedRetryInterval, () =>
-            {
-                if (Manager is { } m) _ = ParkedRetry.Run(m);
-            });
-        }
     }
 
     /// <summary>The engine's ForgetAsync (the host's sweeper calls it); every record it deletes is checked.</summary>
@@ -140,7 +133,7 @@ internal sealed partial class Simulation
                 if (round > 1) await Sleep(TimeSpan.FromMilliseconds(300));
                 while (Manager is null) await Sleep(TimeSpan.FromMilliseconds(200));
                 var m = Manager;
-                var tx = m.Begin(TransactionMode.TwoPhase, null, plan.Key);
+                var tx = await m.BeginAsync(TransactionMode.TwoPhase, null, plan.Key, null, CancellationToken.None);
                 Checks.OnKeyedBegin(plan, tx.Id);
                 var fresh = !plan.Ids.Contains(tx.Id);
                 if (fresh)

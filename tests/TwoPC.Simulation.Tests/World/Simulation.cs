@@ -213,8 +213,7 @@ internal sealed partial class Simulation
     private string Pending() =>
         $"coordinator {(Manager is null ? "down" : "up")}, live transactions {_engine?.Table.Count}, messages in flight {Net.InFlight}, "
         + $"clients pending {_plans.Count(p => !p.ClientDone)}, in-doubt branches {string.Join(",", Participants.SelectMany(p => p.InDoubt().Select(b => $"{p.Name}:{Name(b.Tx)}/{b.Branch}")))}, "
-        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && (p.Saga ? !SagaDone(r.State) : !r.State.IsFinished())).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}"
-        + (Config.ParkedSagas ? $"; engine: {ParkedRetry.Describe()}" : "");
+        + $"unfinished records {string.Join(",", _plans.Where(p => Stored(p.Id) is { } r && (p.Saga ? !SagaDone(r.State) : !r.State.IsFinished())).Select(p => $"{p.Label}:{Stored(p.Id)!.State}"))}";
 
     /// <summary>Until healing, 4% of saves fail before or after writing; with a lying disk, 3% of fsyncs drop the dirty pages.</summary>
     private LogFault PickLogFault(TransactionRecord? r, WriteDurability durability)
@@ -254,7 +253,7 @@ internal sealed partial class Simulation
             CompensationAttemptLimit = _compensationLimit,
             FinishedRetention = Config.Forgetting ? Retention : new CoordinatorOptions().FinishedRetention,
         };
-        if (Config.ParkedSagas) ParkedRetry.Configure(options, ParkedRetryInterval);
+        if (Config.ParkedSagas) options.ParkedSagaRetryInterval = ParkedRetryInterval;
         _engine = new EngineServices(Log, new TransactionTable(), new SimParticipantClient(this, owner), Options.Create(options),
             new SimTime(Loop, owner), new CoordinatorMetrics(), NullLogger<EngineServices>.Instance)
         {
