@@ -47,7 +47,7 @@ public sealed partial class SagaProcessor
             {
                 var due = engine.DelayAsync(engine.Options.ParkedSagaRetryInterval, wait.Token);
                 await Task.WhenAny(due, wakeup.Requested).ConfigureAwait(false);
-                await wait.CancelAsync().ConfigureAwait(false);
+                wait.Cancel(); // synchronous: CancelAsync would run the callbacks, and this method's continuation, on the thread pool
             }
 
             cancellationToken.ThrowIfCancellationRequested();
