@@ -9,6 +9,8 @@ internal sealed partial class BranchEngine
     /// <summary>
     /// Phase 1. Forces a prepared record before answering PREPARED; a duplicate answers the first vote; a Prepare
     /// after an Abort votes ABORT without calling the resource. With one_phase, commits in the same forced write.
+    /// A resource that throws votes ABORT with the exception's message (recorded like any abort vote, so a retry gets
+    /// the same answer at once instead of calling the resource until the deadline).
     /// </summary>
     public async ValueTask<PrepareAnswer> PrepareAsync(PrepareCommand command, CancellationToken cancellationToken)
     {
@@ -16,20 +18,31 @@ internal sealed partial class BranchEngine
         Validation.RequireId(command.Resource, "resource");
         Validation.RequirePayload(command.Payload.Length, _options.MaxPayloadBytes, "payload");
         var resource = RequireResource(command.Resource);
+        StoreWrites.RequireWorking(_store);
 
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
         var existing = Find(command.TransactionId, command.BranchId);
         if (existing is not null)
         {
-            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            await RewriteAsync(existing, "prepare (duplicate)").ConfigureAwait(false);
             _counters.Add(ParticipantCounters.DuplicatePrepare);
             return AnswerFrom(existing, command.OnePhase);
         }
 
         var context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
-        PrepareResult result = null!;
-        await CallResourceAsync(async () => result = await resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false),
-            command.Resource, "prepare", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+        PrepareResult result;
+        StoreWrites.RequireWorking(_store);
+        try
+        {
+            result = await resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A definite no: the writes it added before throwing are dropped.
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "prepare", command.TransactionId, command.BranchId);
+            result = PrepareResult.Abort($"resource '{command.Resource}' failed in prepare: {ex.Message}");
+            context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+        }
 
         var answer = result.Vote switch
         {
@@ -46,7 +59,7 @@ internal sealed partial class BranchEngine
     {
         var record = NewRecord(command, result.State, status, result.Reason, decided: status != BranchStatus.Prepared);
         if (status == BranchStatus.Prepared) Fault("participant.before-prepared-record", command.TransactionId);
-        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, "prepare", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, resourceRan: true, "prepare", command.TransactionId).ConfigureAwait(false);
         if (status == BranchStatus.Prepared) Fault("participant.prepared-durable", command.TransactionId);
         _counters.Add(status switch
         {
@@ -68,7 +81,7 @@ internal sealed partial class BranchEngine
             context.ApplyWrites(db);
             commitContext.ApplyWrites(db);
             BranchLog.Upsert(db, record);
-        }, force: true, "prepare (one phase)", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        }, force: true, resourceRan: true, "prepare (one phase)", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.OnePhaseCommitted);
         return AnswerFrom(record, onePhase: true);
     }
