@@ -8,7 +8,7 @@ internal static partial class CoordinatorLog
     [LoggerMessage(1, LogLevel.Debug, "Transaction {TransactionId} decided {Decision}: {Reason}", EventName = "Decided")]
     public static partial void Decided(ILogger logger, string transactionId, string decision, string? reason);
 
-    [LoggerMessage(2, LogLevel.Warning, "Transaction {TransactionId}: decision write failed ambiguously; resolving from the log", EventName = "DecisionInDoubt")]
+    [LoggerMessage(2, LogLevel.Warning, "Transaction {TransactionId}: decision write failed ambiguously; writing it again until a write succeeds", EventName = "DecisionInDoubt")]
     public static partial void DecisionInDoubt(ILogger logger, string transactionId, Exception error);
 
     [LoggerMessage(3, LogLevel.Information, "Transaction {TransactionId}: in-doubt decision resolved as {Decision}", EventName = "InDoubtResolved")]
@@ -34,4 +34,7 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(10, LogLevel.Debug, "Transaction {TransactionId}: saga step {Step} {Event}: {Detail}", EventName = "SagaStep")]
     public static partial void SagaStep(ILogger logger, string transactionId, string step, string @event, string? detail);
+
+    [LoggerMessage(20, LogLevel.Warning, "Transaction {TransactionId}: decision rewrite attempt {Attempt} failed; retrying", EventName = "DecisionRewriteFailed")]
+    public static partial void DecisionRewriteFailed(ILogger logger, string transactionId, int attempt, Exception error);
 }
