@@ -237,7 +237,18 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             Monitor.Pulse(_gate);
         }
 
-        if (Interlocked.Exchange(ref _failStopRan, 1) == 0) _options.OnFailStop?.Invoke(failure);
+        if (Interlocked.Exchange(ref _failStopRan, 1) == 0 && _options.OnFailStop is { } onFailStop)
+        {
+            try
+            {
+                onFailStop(failure);
+            }
+            catch (Exception)
+            {
+                // The store is stopped either way; a throwing callback must not kill the writer thread and hang every caller.
+            }
+        }
+
         return failure;
     }
 
