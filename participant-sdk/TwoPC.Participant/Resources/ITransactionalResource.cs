@@ -31,7 +31,9 @@ public interface ITransactionalResource
     /// typically through <see cref="LocalWriteContext.Write"/> so it commits atomically with the committed record.
     /// Called once per branch unless it throws (then it is retried later, so throw before changing memory). A cancelled
     /// call never abandons the record write, and a failed record write fail-stops the process (see the remarks), so a
-    /// commit that returned is never applied a second time in the same process.
+    /// commit that returned is never applied a second time in the same process. In one-phase commit (the transaction's
+    /// only branch, Commit called right after Prepare) a Commit that throws aborts the branch instead: the SDK calls
+    /// <see cref="AbortAsync"/> at once to release what Prepare took, and the transaction aborts with the message.
     /// </summary>
     ValueTask CommitAsync(BranchContext context, CancellationToken cancellationToken);
 

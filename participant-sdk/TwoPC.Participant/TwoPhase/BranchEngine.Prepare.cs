@@ -73,8 +73,17 @@ internal sealed partial class BranchEngine
     private async Task<PrepareAnswer> CommitOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, CancellationToken cancellationToken)
     {
         var commitContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
-        await CallResourceAsync(() => resource.CommitAsync(commitContext, cancellationToken),
-            command.Resource, "commit", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+        StoreWrites.RequireWorking(_store);
+        try
+        {
+            await resource.CommitAsync(commitContext, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "commit (one phase)", command.TransactionId, command.BranchId);
+            return await AbortOnePhaseAsync(command, context, result, resource, $"resource '{command.Resource}' failed in commit: {ex.Message}").ConfigureAwait(false);
+        }
+
         var record = NewRecord(command, result.State, BranchStatus.Committed, "", decided: true);
         await WriteAsync(db =>
         {
@@ -83,6 +92,39 @@ internal sealed partial class BranchEngine
             BranchLog.Upsert(db, record);
         }, force: true, resourceRan: true, "prepare (one phase)", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.OnePhaseCommitted);
+        return AnswerFrom(record, onePhase: true);
+    }
+
+    /// <summary>
+    /// One phase, Commit threw. A resource throws from Commit only before changing anything (its contract), so the
+    /// branch aborts instead of being retried: a retried one-phase Prepare would run Prepare a second time. Abort
+    /// releases what Prepare took; Prepare's and Abort's writes go down with the ABORT vote, as in two phases.
+    /// </summary>
+    private async Task<PrepareAnswer> AbortOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, string reason)
+    {
+        var abortContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        try
+        {
+            // Not cancellable: Prepare's effects are in memory and must be released now or never.
+            await resource.AbortAsync(abortContext, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // What Prepare took cannot be released, and calling Prepare again would take it twice: stop.
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "abort (one phase)", command.TransactionId, command.BranchId);
+            ParticipantLog.StoreStopped(_logger, "abort (one phase)", command.TransactionId);
+            _store.Committer.FailStop(ex);
+            throw ParticipantException.Transient($"resource '{command.Resource}' failed in abort", ex);
+        }
+
+        var record = NewRecord(command, result.State, BranchStatus.VotedAbort, reason, decided: true);
+        await WriteAsync(db =>
+        {
+            context.ApplyWrites(db);
+            abortContext.ApplyWrites(db);
+            BranchLog.Upsert(db, record);
+        }, force: true, resourceRan: true, "prepare (one phase, aborted)", command.TransactionId).ConfigureAwait(false);
+        _counters.Add(ParticipantCounters.VotedAbort);
         return AnswerFrom(record, onePhase: true);
     }
 

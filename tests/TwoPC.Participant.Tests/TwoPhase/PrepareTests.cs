@@ -86,6 +86,22 @@ public sealed class PrepareTests : HostedParticipantTest
     }
 
     [Fact]
+    public async Task Prepare_OnePhase_CommitThrows_AbortsReleasingThePrepare_AndARetryDoesNotPrepareAgain()
+    {
+        Host.Resource.OnCommit = _ => throw new InvalidOperationException("ledger offline");
+
+        var first = await Host.Client.PrepareAsync(Prepare("tx-1pc-throws", onePhase: true));
+        var again = await Host.Client.PrepareAsync(Prepare("tx-1pc-throws", onePhase: true));
+
+        Assert.Equal(P.Outcome.Aborted, first.Outcome);
+        Assert.Contains("ledger offline", first.Reason);
+        Assert.Equal(first, again);
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-1pc-throws"));
+        Assert.Equal(1, Host.Resource.Count("abort", "tx-1pc-throws"));
+        Assert.Equal(BranchStatus.VotedAbort, BranchLog.Find(Host.Store.Database, "tx-1pc-throws", 1)!.Status);
+    }
+
+    [Fact]
     public async Task Prepare_Duplicate_ReturnsSameVoteAndCallsResourceOnce()
     {
         var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Host.Client.PrepareAsync(Prepare("tx-dup")).ResponseAsync));
