@@ -235,7 +235,7 @@ public sealed partial class TwoPhaseCommitProcessor
     }
 
     /// <summary>Takes the abort decision (under the gate) and starts delivering Abort.</summary>
-    private void DecideAbortLocked(TransactionHandle handle, string reason, bool startDriver = true)
+    private void DecideAbortLocked(TransactionHandle handle, string reason)
     {
         var record = handle.Record;
         record.State = TransactionState.Aborting;
@@ -246,6 +246,6 @@ public sealed partial class TwoPhaseCommitProcessor
         // Presumed abort: this write need not be forced; without it, the answer is abort all the same.
         _ = engine.SaveLazy(record);
         handle.Decided.TrySetResult();
-        if (startDriver) engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
+        engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
     }
 }
