@@ -37,7 +37,8 @@ internal static class StoreWrites
         {
             // Some, none or all of the write may be durable: nothing is answered from memory.
             ParticipantLog.StorageFailed(logger, ex, operation, transactionId);
-            if (callbackRan && ex is not StorageFailedException)
+            // A disposed store means the host is going away, and the resources' memory with it: nothing to stop.
+            if (callbackRan && ex is not (StorageFailedException or ObjectDisposedException))
             {
                 ParticipantLog.StoreStopped(logger, operation, transactionId);
                 store.Committer.FailStop(ex);
