@@ -22,6 +22,14 @@ public sealed class GroupCommitOptions
     /// </summary>
     public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Runs once, on the writer thread, when the store fails a forced write (see <see cref="StorageFailedException"/>),
+    /// before any caller of the failed batch hears of it. Hosts set it to log Critical and end the process with a
+    /// non-zero exit code (fail-stop: the process restarts and rebuilds its state from disk); the coordinator and the
+    /// participant hosts do. Default none: the committer only fails that write and every later one.
+    /// </summary>
+    public Action<StorageFailedException>? OnFailStop { get; set; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

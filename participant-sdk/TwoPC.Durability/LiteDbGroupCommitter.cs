@@ -10,6 +10,11 @@ namespace TwoPC.Durability;
 /// Reads go straight to <see cref="Database"/> from any thread. A read sees every committed write, including
 /// writes whose flush has not returned yet (or failed): never answer "durable" from a read alone — await the
 /// write, or <see cref="FlushAsync"/>, first.
+/// <para><b>Fail-stop.</b> Once a batch's commit or flush fails, the committer is failed for good: that batch's
+/// writes and every later write and flush fail with <see cref="StorageFailedException"/>, and
+/// <see cref="GroupCommitOptions.OnFailStop"/> runs once. A later flush that succeeds would prove nothing (Linux
+/// forgets a failed fdatasync's dirty pages), and LiteDB's in-memory pages may refer to pages whose write was lost,
+/// so no rewrite through this process can be trusted either: the process must restart and read the disk again.</para>
 /// </summary>
 public sealed partial class LiteDbGroupCommitter : IDisposable
 {
@@ -22,6 +27,8 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
     private List<WriteRequest> _spare = new();
     private bool _stopping;
     private bool _dirtyUnflushed;
+    private StorageFailedException? _failure;
+    private int _failStopRan;
     private readonly FileStream _lockFile;
 
     /// <summary>Opens (or creates) the database and starts the writer thread.</summary>
@@ -92,11 +99,21 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
     /// <summary>Full path of LiteDB's write-ahead log file.</summary>
     public string LogPath { get; }
 
+    /// <summary>Why the store stopped, once it failed (see the fail-stop rule above); null while it works.</summary>
+    public StorageFailedException? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>
+    /// Stops the store for good, as a failed forced write does: every later write fails and
+    /// <see cref="GroupCommitOptions.OnFailStop"/> runs (once). For callers whose in-memory state no longer matches
+    /// the disk, for instance because a record write failed after a resource had already changed memory.
+    /// </summary>
+    public void FailStop(Exception cause) => EnterFailed(cause);
+
     /// <summary>
     /// Queues <paramref name="write"/> to run on the writer thread inside a LiteDB transaction shared with other
     /// writes. With <paramref name="force"/>, the task completes only after the batch is flushed to disk.
     /// If the write throws, only its own task fails (the batch is re-run without it). If the commit or the flush
-    /// fails, every task of the batch fails with <see cref="StorageAmbiguousException"/>.
+    /// fails, every task of the batch fails with <see cref="StorageFailedException"/>, and so does every later write.
     /// Cancellation only stops waiting: once queued, the write may still happen.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<LiteDatabase, T> write, bool force, CancellationToken cancellationToken)
@@ -105,6 +122,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         var request = new WriteRequest<T>(write, force);
         lock (_gate)
         {
+            if (_failure is { } failure) return Task.FromException<T>(failure);
             ObjectDisposedException.ThrowIf(_stopping, this);
             _pending.Add(request);
             if (_pending.Count == 1) Monitor.Pulse(_gate);
@@ -117,7 +135,10 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
     public Task WriteAsync(Action<LiteDatabase> write, bool force, CancellationToken cancellationToken) =>
         WriteAsync<bool>(db => { write(db); return true; }, force, cancellationToken);
 
-    /// <summary>Flushes everything written so far (lazy writes included) to disk.</summary>
+    /// <summary>
+    /// Flushes everything written so far (lazy writes included) to disk. It never settles an earlier failed write:
+    /// after a failure it fails too (see the fail-stop rule).
+    /// </summary>
     public Task FlushAsync(CancellationToken cancellationToken) => WriteAsync(static _ => { }, force: true, cancellationToken);
 
     private void WriterLoop()
@@ -137,18 +158,27 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
             {
                 var count = Math.Min(_options.MaxBatchSize, batch.Count - start);
-                RunBatch(batch, start, count);
+                if (Failure is { } failure) FailAll(batch, start, count, failure);
+                else RunBatch(batch, start, count);
             }
 
             batch.Clear();
+            if (Failure is not null) continue;
             try
             {
                 MaybeCheckpoint();
             }
-            catch (Exception ex) when (ex is IOException or LiteException)
+            catch (LiteException ex) when (ex.ErrorCode == LiteException.LOCK_TIMEOUT)
             {
-                // A failed checkpoint loses nothing: the log still holds every page; the next one retries.
+                // Readers held the lock: nothing was copied or truncated; the next batch retries.
                 _metrics.AddCheckpointFailure();
+            }
+            catch (Exception ex)
+            {
+                // The checkpoint copies the log into the data file and empties the log: once it has started, a failure
+                // (or a failed flush of the data file afterwards) may have lost pages that the log no longer holds.
+                _metrics.AddCheckpointFailure();
+                EnterFailed(ex);
             }
         }
     }
@@ -164,7 +194,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             _metrics.AddBatch();
             if (forced || _dirtyUnflushed && _stopping)
             {
-                _flusher.Flush(LogPath);
+                FlushWritten();
                 _dirtyUnflushed = false;
             }
             else
@@ -174,8 +204,9 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         }
         catch (Exception ex)
         {
-            var ambiguous = new StorageAmbiguousException("The storage commit or flush failed; the write may or may not be durable. Reload state.", ex);
-            for (var i = start; i < start + count; i++) batch[i].FailIfPending(ambiguous);
+            // Some, none or all of the batch may be durable, and nothing this process writes from now on can be
+            // trusted: fail-stop. The callback runs before anyone of the batch hears of the failure.
+            FailAll(batch, start, count, EnterFailed(ex));
             return;
         }
 
@@ -187,6 +218,43 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         }
 
         for (var i = start; i < start + count; i++) batch[i].CompleteIfPending();
+    }
+
+    /// <summary>
+    /// Makes every committed write durable. Commits write pages to the log; when the log file does not exist, no page
+    /// was written since it was last emptied by a checkpoint and deleted by a clean close, so everything committed is
+    /// in the data file, which is flushed instead (a flush of a missing file would fail).
+    /// </summary>
+    private void FlushWritten() => _flusher.Flush(File.Exists(LogPath) ? LogPath : DataPath);
+
+    private StorageFailedException EnterFailed(Exception cause)
+    {
+        StorageFailedException failure;
+        lock (_gate)
+        {
+            _failure ??= new StorageFailedException(DataPath, cause);
+            failure = _failure;
+            Monitor.Pulse(_gate);
+        }
+
+        if (Interlocked.Exchange(ref _failStopRan, 1) == 0 && _options.OnFailStop is { } onFailStop)
+        {
+            try
+            {
+                onFailStop(failure);
+            }
+            catch (Exception)
+            {
+                // The store is stopped either way; a throwing callback must not kill the writer thread and hang every caller.
+            }
+        }
+
+        return failure;
+    }
+
+    private static void FailAll(List<WriteRequest> batch, int start, int count, StorageFailedException failure)
+    {
+        for (var i = start; i < start + count; i++) batch[i].FailIfPending(failure);
     }
 
     private bool TryRunTogether(List<WriteRequest> batch, int start, int count)
@@ -265,8 +333,15 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         }
 
         _writer.Join();
-        if (_dirtyUnflushed) _flusher.Flush(LogPath);
-        Database.Dispose();
-        _lockFile.Dispose();
+        try
+        {
+            // A failed store flushes nothing more: its pages may not match the disk.
+            if (_dirtyUnflushed && Failure is null) FlushWritten();
+        }
+        finally
+        {
+            Database.Dispose();
+            _lockFile.Dispose();
+        }
     }
 }

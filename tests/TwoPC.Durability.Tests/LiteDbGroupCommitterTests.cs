@@ -66,12 +66,12 @@ public sealed class LiteDbGroupCommitterTests : IDisposable
     }
 
     [Fact]
-    public async Task FailingFlush_FailsTheWriteAsAmbiguous()
+    public async Task FailingFlush_FailsTheWrite_AndStopsTheStore()
     {
         using var sut = CreateSut();
         _flusher.Fail = _ => new IOException("disk on fire");
 
-        var error = await Assert.ThrowsAsync<StorageAmbiguousException>(() => sut.WriteAsync(db => Insert(db, 1), force: true, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<StorageFailedException>(() => sut.WriteAsync(db => Insert(db, 1), force: true, CancellationToken.None));
 
         Assert.IsType<IOException>(error.InnerException);
     }

@@ -5,11 +5,13 @@ namespace TwoPC.TestParticipant;
 /// <summary>
 /// 2PC resource "ledger": payload "account:delta". Prepare locks the account and checks the balance; Commit
 /// applies the delta. With configuration <c>Ledger:HangCommit=true</c>, Commit blocks forever, so a test can kill
-/// the process while its branch is durably prepared and the decision is known.
+/// the process while its branch is durably prepared and the decision is known. With <c>Ledger:FailFlushAtCommit=true</c>,
+/// the flush of the first committed record fails (<see cref="FlushFault"/>).
 /// </summary>
-public sealed class LedgerResource(Ledger ledger, IConfiguration configuration) : ITransactionalResource
+public sealed class LedgerResource(Ledger ledger, IConfiguration configuration, FlushFault flushFault) : ITransactionalResource
 {
     private readonly bool _hangCommit = configuration.GetValue("Ledger:HangCommit", false);
+    private readonly bool _failFlushAtCommit = configuration.GetValue("Ledger:FailFlushAtCommit", false);
 
     public ValueTask<PrepareResult> PrepareAsync(PrepareContext context, CancellationToken cancellationToken)
     {
@@ -28,6 +30,7 @@ public sealed class LedgerResource(Ledger ledger, IConfiguration configuration) 
     {
         var (account, delta, _) = Ledger.Parse(context.Payload);
         if (_hangCommit) await Task.Delay(Timeout.Infinite, cancellationToken);
+        if (_failFlushAtCommit) flushFault.Arm();
         Apply(context, account, delta);
     }
 

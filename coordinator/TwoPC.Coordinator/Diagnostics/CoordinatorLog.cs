@@ -8,7 +8,7 @@ internal static partial class CoordinatorLog
     [LoggerMessage(1, LogLevel.Debug, "Transaction {TransactionId} decided {Decision}: {Reason}", EventName = "Decided")]
     public static partial void Decided(ILogger logger, string transactionId, string decision, string? reason);
 
-    [LoggerMessage(2, LogLevel.Warning, "Transaction {TransactionId}: decision write failed ambiguously; resolving from the log", EventName = "DecisionInDoubt")]
+    [LoggerMessage(2, LogLevel.Warning, "Transaction {TransactionId}: decision write failed ambiguously; writing it again until a write succeeds", EventName = "DecisionInDoubt")]
     public static partial void DecisionInDoubt(ILogger logger, string transactionId, Exception error);
 
     [LoggerMessage(3, LogLevel.Information, "Transaction {TransactionId}: in-doubt decision resolved as {Decision}", EventName = "InDoubtResolved")]
@@ -58,4 +58,7 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(47, LogLevel.Error, "Transaction {TransactionId}: log mismatch: a participant prepared it under decision log {ExpectedLogId}, this coordinator runs log {LogId} and has no record; not presuming abort", EventName = "LogMismatch")]
     public static partial void LogMismatch(ILogger logger, string transactionId, string expectedLogId, string logId);
+
+    [LoggerMessage(20, LogLevel.Warning, "Transaction {TransactionId}: decision rewrite attempt {Attempt} failed; retrying", EventName = "DecisionRewriteFailed")]
+    public static partial void DecisionRewriteFailed(ILogger logger, string transactionId, int attempt, Exception error);
 }

@@ -39,10 +39,13 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<DurabilityMetrics>();
         services.TryAddSingleton<CoordinatorMetrics>();
         services.TryAddSingleton<IFileFlusher, FdatasyncFileFlusher>();
+        // A failed forced write ends the process (fail-stop; see StorageFailedException); register another first to change it.
+        services.TryAddSingleton<IStorageFailStop, ProcessFailStop>();
         services.TryAddSingleton<ITransactionLog>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
-            return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize },
+            var failStop = sp.GetRequiredService<IStorageFailStop>();
+            return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize, OnFailStop = failStop.Stop },
                 sp.GetRequiredService<IFileFlusher>(), sp.GetRequiredService<DurabilityMetrics>());
         });
         services.TryAddSingleton<TransactionTable>();

@@ -37,7 +37,7 @@ internal sealed class ErrorMappingInterceptor : Interceptor
         LogMismatchException e => Create(StatusCode.FailedPrecondition, e.Message, "log-mismatch", extra: (LogIdTrailer, e.ActualLogId)),
         TransactionInDoubtException e => Create(StatusCode.Unknown, e.Message, "in-doubt"),
         RetryLaterException e => Create(StatusCode.Unavailable, e.Message, "retry-later"),
-        StorageAmbiguousException e => Create(StatusCode.Unknown, "storage failed; the outcome is in doubt: " + e.Message, "in-doubt"),
+        StorageFailedException e => Create(StatusCode.Unknown, "storage failed; the outcome is in doubt: " + e.Message, "in-doubt"),
         _ => null,
     };
 

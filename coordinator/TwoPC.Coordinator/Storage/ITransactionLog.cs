@@ -21,8 +21,11 @@ public enum WriteDurability
 /// <item>A <see cref="WriteDurability.Lazy"/> save may be lost on a crash until a later forced save or
 /// <see cref="FlushAsync"/> completes; it is never reordered after a later save of the same id.</item>
 /// <item>If a save or flush throws, <b>some, none or all</b> of it may be durable (think fsync failing after the
-/// write reached the page cache). The caller must not answer from memory: it must <see cref="FlushAsync"/>
-/// successfully and then reload with <see cref="GetAsync"/>.</item>
+/// write reached the page cache). The caller must not answer from memory, and a successful flush after a failed one
+/// proves nothing: after a failed fdatasync Linux marks the unwritten pages clean, so reads still return the record
+/// while a later flush succeeds without writing it. The caller must either write the record again with a
+/// <see cref="WriteDurability.Forced"/> save that succeeds before acting on it, or stop. (The LiteDB log stops for
+/// good after a failed forced write and the host ends the process: fail-stop.)</item>
 /// <item>Saves of one id are applied in the order they were issued. Reads see every completed save.</item>
 /// <item>A saga parked as <see cref="TransactionState.SagaNeedsAttention"/> is never forgotten: it stays listed and
 /// is loaded as unfinished until a later save ends it.</item>

@@ -19,16 +19,20 @@ internal static class BarrierLog
     }
 
     /// <summary>Inserts the row; throws if it exists (the unique key is the barrier). Call only inside a committer write.</summary>
-    public static void Insert(LiteDatabase database, BarrierRow row) =>
-        database.GetCollection(Collection).Insert(new BsonDocument
-        {
-            ["_id"] = KeyOf(row.TransactionId, row.StepName, row.Operation),
-            ["tx"] = row.TransactionId,
-            ["step"] = row.StepName,
-            ["op"] = row.Operation,
-            ["result"] = row.Result,
-            ["output"] = row.Output,
-            ["reason"] = row.Reason,
-            ["at"] = row.At.UtcDateTime,
-        });
+    public static void Insert(LiteDatabase database, BarrierRow row) => database.GetCollection(Collection).Insert(ToDocument(row));
+
+    /// <summary>Writes an existing row again, unchanged (to force it before a duplicate is answered from it).</summary>
+    public static void Rewrite(LiteDatabase database, BarrierRow row) => database.GetCollection(Collection).Upsert(ToDocument(row));
+
+    private static BsonDocument ToDocument(BarrierRow row) => new()
+    {
+        ["_id"] = KeyOf(row.TransactionId, row.StepName, row.Operation),
+        ["tx"] = row.TransactionId,
+        ["step"] = row.StepName,
+        ["op"] = row.Operation,
+        ["result"] = row.Result,
+        ["output"] = row.Output,
+        ["reason"] = row.Reason,
+        ["at"] = row.At.UtcDateTime,
+    };
 }

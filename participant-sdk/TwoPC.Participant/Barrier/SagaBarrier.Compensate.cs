@@ -15,7 +15,7 @@ internal sealed partial class SagaBarrier
         using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
         if (Find(command, BarrierRow.Compensation) is { } done)
         {
-            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            await RewriteAsync(done, "compensate (duplicate)").ConfigureAwait(false);
             ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "duplicate");
             return (CompensateOutcome)done.Result;
         }
@@ -25,7 +25,7 @@ internal sealed partial class SagaBarrier
         {
             var nullRow = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
                 (int)CompensateOutcome.NullCompensation, Array.Empty<byte>(), action is null ? "action never ran" : "action failed", _time.GetUtcNow());
-            await WriteAsync(db => BarrierLog.Insert(db, nullRow), "compensate", command.TransactionId, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(db => BarrierLog.Insert(db, nullRow), handlerRan: false, "compensate", command.TransactionId).ConfigureAwait(false);
             _counters.Add(ParticipantCounters.NullCompensations);
             ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "null compensation");
             return CompensateOutcome.NullCompensation;
@@ -35,7 +35,7 @@ internal sealed partial class SagaBarrier
         await CallHandlerAsync(() => handler.CompensateAsync(context, cancellationToken).AsTask(), command, "compensate", cancellationToken).ConfigureAwait(false);
         var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
             (int)CompensateOutcome.Compensated, Array.Empty<byte>(), "", _time.GetUtcNow());
-        await WriteAsync(db => { context.ApplyWrites(db); BarrierLog.Insert(db, row); }, "compensate", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(db => { context.ApplyWrites(db); BarrierLog.Insert(db, row); }, handlerRan: true, "compensate", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Compensated);
         return CompensateOutcome.Compensated;
     }

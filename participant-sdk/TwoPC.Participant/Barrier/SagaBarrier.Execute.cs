@@ -22,7 +22,7 @@ internal sealed partial class SagaBarrier
 
         if (Find(command, BarrierRow.Action) is { } done)
         {
-            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            await RewriteAsync(done, "execute (duplicate)").ConfigureAwait(false);
             _counters.Add(ParticipantCounters.DuplicateExecute);
             ParticipantLog.BarrierHit(_logger, "execute", command.TransactionId, command.StepName, "duplicate");
             return new ExecuteAnswer((ExecuteOutcome)done.Result, done.Output, done.Reason);
@@ -39,7 +39,7 @@ internal sealed partial class SagaBarrier
         {
             if (result.IsSucceeded) context.ApplyWrites(db);
             BarrierLog.Insert(db, row);
-        }, "execute", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        }, handlerRan: true, "execute", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Executed);
         return new ExecuteAnswer(outcome, row.Output, row.Reason);
     }

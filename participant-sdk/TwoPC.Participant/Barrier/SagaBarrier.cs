@@ -35,6 +35,7 @@ internal sealed partial class SagaBarrier
 
     private ISagaStepHandler Validate(StepCommand command)
     {
+        StoreWrites.RequireWorking(_store);
         Validation.RequireId(command.TransactionId, "transaction_id");
         Validation.RequireId(command.StepName, "step_name");
         Validation.RequireId(command.Handler, "resource");
@@ -49,27 +50,18 @@ internal sealed partial class SagaBarrier
     private ValueTask<IDisposable> LockAsync(StepCommand command, CancellationToken cancellationToken) =>
         _locks.AcquireAsync(command.TransactionId + "/" + command.StepName, cancellationToken);
 
-    private async Task WriteAsync(Action<LiteDB.LiteDatabase> write, string operation, string transactionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // Not cancellable: the handler has run; abandoning its barrier row because the caller went away would let
-            // a retry run the handler's effect a second time.
-            _ = cancellationToken;
-            await _store.Committer.WriteAsync(write, force: true, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            ParticipantLog.StorageFailed(_logger, ex, operation, transactionId);
-            throw ParticipantException.Transient($"{operation}: the local write failed", ex);
-        }
-    }
+    /// <summary>A forced write; <paramref name="handlerRan"/>: any failure stops the store (see <see cref="StoreWrites"/>).</summary>
+    private Task WriteAsync(Action<LiteDB.LiteDatabase> write, bool handlerRan, string operation, string transactionId) =>
+        StoreWrites.WriteAsync(_store, _logger, write, force: true, handlerRan, operation, transactionId);
 
-    private Task FlushAsync(string transactionId, CancellationToken cancellationToken) =>
-        WriteAsync(static _ => { }, "flush", transactionId, cancellationToken);
+    /// <summary>Writes a barrier row again, forced, before a duplicate is answered from it (a bare flush proves nothing).</summary>
+    private Task RewriteAsync(BarrierRow row, string operation) =>
+        WriteAsync(db => BarrierLog.Rewrite(db, row), handlerRan: false, operation, row.TransactionId);
 
     private async Task CallHandlerAsync(Func<Task> call, StepCommand command, string operation, CancellationToken cancellationToken)
     {
+        // Never call a handler again once a write failed: its memory may hold an effect whose row is not on disk.
+        StoreWrites.RequireWorking(_store);
         try
         {
             await call().ConfigureAwait(false);

@@ -83,8 +83,13 @@ public sealed class DistributedTransaction
     }
 
     /// <summary>Aborts the transaction if it is still undecided.</summary>
+    /// <returns>Aborted; also when the coordinator has no record of a transaction this object enlisted two or more
+    /// branches in (presumed abort).</returns>
     /// <exception cref="InvalidOperationException">It is already committed.</exception>
     /// <exception cref="TransactionRetryLaterException">The coordinator could not be reached.</exception>
+    /// <exception cref="TransactionInDoubtException">No record of a transaction with fewer than two known branches:
+    /// with one branch, the coordinator may have handed the decision to the participant (one-phase commit), which may
+    /// have committed before the coordinator lost its memory; only the participant knows.</exception>
     public async Task<TransactionOutcome> AbortAsync(string? reason = null, CancellationToken cancellationToken = default)
     {
         var request = new P.AbortRequest { TransactionId = Id, Reason = reason ?? "" };
@@ -93,6 +98,10 @@ public sealed class DistributedTransaction
             var response = await _client.CallAsync(c => c.AbortAsync(request, _client.Call(_client.Options.CallTimeout, cancellationToken)),
                 CoordinatorCall.Abort, Id).ConfigureAwait(false);
             return ProtoMapping.ToOutcome(response.Outcome, reason ?? "", response.State);
+        }
+        catch (TransactionRetryLaterException ex) when (ex.InnerException is RpcException { StatusCode: StatusCode.NotFound } && Volatile.Read(ref _enlisted) < 2)
+        {
+            throw new TransactionInDoubtException(Id, "the coordinator has no record of this transaction, which has fewer than two known branches; it may have committed in one phase at the participant. " + ex.Message, ex);
         }
         catch (TransactionRetryLaterException ex) when (ex.InnerException is RpcException { StatusCode: StatusCode.NotFound })
         {

@@ -20,6 +20,9 @@ internal static partial class ParticipantLog
     [LoggerMessage(EventId = 104, EventName = "StorageFailed", Level = LogLevel.Error, Message = "Storage write failed in {Operation} for {TransactionId}; the outcome is unknown until reloaded")]
     public static partial void StorageFailed(ILogger logger, Exception exception, string operation, string transactionId);
 
+    [LoggerMessage(EventId = 105, EventName = "StoreStopped", Level = LogLevel.Critical, Message = "The record write of {Operation} for {TransactionId} failed after the resource had run; the store is stopped (fail-stop) so that it never runs twice")]
+    public static partial void StoreStopped(ILogger logger, string operation, string transactionId);
+
     [LoggerMessage(EventId = 200, EventName = "SagaStepFailed", Level = LogLevel.Warning, Message = "Saga handler {Handler} threw in {Operation} for {TransactionId} step {StepName}")]
     public static partial void SagaHandlerFailed(ILogger logger, Exception exception, string handler, string operation, string transactionId, string stepName);
 

@@ -32,6 +32,8 @@ public static class ParticipantServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DurabilityMetrics>();
         services.TryAddSingleton<IFileFlusher, FdatasyncFileFlusher>();
+        // A failed forced write ends the process (fail-stop); register another IStorageFailStop first to change that.
+        services.TryAddSingleton<IStorageFailStop, ProcessFailStop>();
         services.TryAddSingleton<ParticipantStore>();
         services.TryAddSingleton<IParticipantStore>(sp => sp.GetRequiredService<ParticipantStore>());
         services.TryAddSingleton<ParticipantCounters>();

@@ -5,6 +5,12 @@ namespace TwoPC.Participant.Resources;
 /// get the first answer, a compensation whose action never ran does nothing, and an action arriving after its
 /// compensation is refused.
 /// </summary>
+/// <remarks>
+/// The barrier row and the call's writes are forced together after the call returns. If that write fails (the disk,
+/// or one of the call's own writes), the store fail-stops: it refuses every later call, the handler is never called
+/// again in this process, and the host ends the process. In-memory effects may be lost that way: keep the durable truth
+/// in the store (<see cref="LocalWriteContext.Write"/>) and rebuild memory from it at start.
+/// </remarks>
 public interface ISagaStepHandler
 {
     /// <summary>

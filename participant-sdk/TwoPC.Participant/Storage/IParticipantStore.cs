@@ -16,11 +16,12 @@ namespace TwoPC.Participant.Storage;
 /// A lazy write (<c>force: false</c>) is committed and visible to reads but may be lost on a crash until a later
 /// forced write or flush.</item>
 /// <item>A write is atomic: either all of its changes are committed or none.</item>
-/// <item>If a write throws, some, none or all of it may be durable (<see cref="StorageAmbiguousException"/>): reload
-/// state from the database (and flush it before relying on it) instead of retrying from cached state, and never
-/// answer a remote caller from memory.</item>
-/// <item>A committed record read through <see cref="Database"/> may not be flushed yet; before answering a remote
-/// caller from it, the SDK flushes (<see cref="LiteDbGroupCommitter.FlushAsync"/>).</item>
+/// <item>If a commit or flush fails, some, none or all of the write may be durable and the store stops for good
+/// (<see cref="StorageFailedException"/>): every later write fails, and the host's <see cref="IStorageFailStop"/>
+/// ends the process, which restarts and rebuilds its memory from the file. A flush that succeeds after a failed one
+/// proves nothing (Linux drops the failed pages' error), so nothing is ever answered from a record whose write failed.</item>
+/// <item>A committed record read through <see cref="Database"/> may not be on disk yet (a lazy write); before answering
+/// a remote caller from it, the SDK writes it again, forced.</item>
 /// </list>
 /// </remarks>
 public interface IParticipantStore

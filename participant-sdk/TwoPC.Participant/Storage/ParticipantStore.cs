@@ -5,12 +5,15 @@ using TwoPC.Participant.Hosting;
 
 namespace TwoPC.Participant.Storage;
 
-/// <summary>Opens the participant's LiteDB file with a <see cref="LiteDbGroupCommitter"/>.</summary>
+/// <summary>
+/// Opens the participant's LiteDB file with a <see cref="LiteDbGroupCommitter"/>. A failed forced write stops the
+/// store and calls <see cref="IStorageFailStop"/> (by default: the process ends and rebuilds memory from disk).
+/// </summary>
 internal sealed class ParticipantStore : IParticipantStore, IDisposable
 {
-    public ParticipantStore(IOptions<ParticipantOptions> options, IFileFlusher flusher, DurabilityMetrics metrics)
+    public ParticipantStore(IOptions<ParticipantOptions> options, IFileFlusher flusher, DurabilityMetrics metrics, IStorageFailStop failStop)
     {
-        Committer = new LiteDbGroupCommitter(new GroupCommitOptions { Path = options.Value.DataPath }, flusher, metrics);
+        Committer = new LiteDbGroupCommitter(new GroupCommitOptions { Path = options.Value.DataPath, OnFailStop = failStop.Stop }, flusher, metrics);
         BranchLog.EnsureIndexes(Committer.Database);
     }
 

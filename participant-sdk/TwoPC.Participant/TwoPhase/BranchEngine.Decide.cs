@@ -10,6 +10,7 @@ internal sealed partial class BranchEngine
     public async ValueTask<BranchOutcome> CommitAsync(BranchCommand command, CancellationToken cancellationToken)
     {
         ValidateBranch(command.TransactionId, command.BranchId);
+        StoreWrites.RequireWorking(_store);
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
         var record = Find(command.TransactionId, command.BranchId);
         switch (record?.Status)
@@ -19,7 +20,7 @@ internal sealed partial class BranchEngine
                     $"branch {command.TransactionId}/{command.BranchId} was never prepared here; Commit requires a PREPARED vote.");
             case BranchStatus.Committed:
             case BranchStatus.ReadOnly:
-                await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+                await RewriteAsync(record, "commit (duplicate)").ConfigureAwait(false);
                 return BranchOutcome.Committed;
             case BranchStatus.VotedAbort:
             case BranchStatus.Aborted:
@@ -38,17 +39,18 @@ internal sealed partial class BranchEngine
     public async ValueTask<BranchOutcome> AbortAsync(BranchCommand command, CancellationToken cancellationToken)
     {
         ValidateBranch(command.TransactionId, command.BranchId);
+        StoreWrites.RequireWorking(_store);
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
         var record = Find(command.TransactionId, command.BranchId);
         switch (record?.Status)
         {
             case null:
-                await WriteTombstoneAsync(command, cancellationToken).ConfigureAwait(false);
+                await WriteTombstoneAsync(command).ConfigureAwait(false);
                 return BranchOutcome.Aborted;
             case BranchStatus.Aborted:
             case BranchStatus.VotedAbort:
             case BranchStatus.ReadOnly:
-                await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+                await RewriteAsync(record, "abort (duplicate)").ConfigureAwait(false);
                 return BranchOutcome.Aborted;
             case BranchStatus.Committed:
                 throw new ParticipantException(ParticipantErrorKind.FailedPrecondition,
@@ -68,7 +70,7 @@ internal sealed partial class BranchEngine
             record.Resource, "recover", record.TransactionId, record.BranchId, cancellationToken).ConfigureAwait(false);
         if (context.Writes.Count > 0)
         {
-            await WriteAsync(context.ApplyWrites, force: true, "recover", record.TransactionId, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(context.ApplyWrites, force: true, resourceRan: true, "recover", record.TransactionId).ConfigureAwait(false);
         }
     }
 
@@ -81,19 +83,19 @@ internal sealed partial class BranchEngine
             record.Resource, committing ? "commit" : "abort", record.TransactionId, record.BranchId, cancellationToken).ConfigureAwait(false);
 
         var decided = record with { Status = final, DecidedAt = _time.GetUtcNow() };
-        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, decided); }, force: true,
-            committing ? "commit" : "abort", record.TransactionId, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, decided); }, force: true, resourceRan: true,
+            committing ? "commit" : "abort", record.TransactionId).ConfigureAwait(false);
         if (committing) Fault("participant.commit-durable", record.TransactionId);
         _counters.Add(committing ? ParticipantCounters.Committed : ParticipantCounters.Aborted);
         ParticipantLog.BranchDecided(_logger, record.TransactionId, record.BranchId, final.ToString());
     }
 
-    private async Task WriteTombstoneAsync(BranchCommand command, CancellationToken cancellationToken)
+    private async Task WriteTombstoneAsync(BranchCommand command)
     {
         var now = _time.GetUtcNow();
         var tombstone = new BranchRecord(command.TransactionId, command.BranchId, command.Resource, Array.Empty<byte>(), null, "",
             BranchStatus.Aborted, "the branch was aborted before Prepare", Tombstone: true, now, now);
-        await WriteAsync(db => BranchLog.Upsert(db, tombstone), force: true, "abort", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(db => BranchLog.Upsert(db, tombstone), force: true, resourceRan: false, "abort", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Tombstones);
         ParticipantLog.Tombstone(_logger, command.TransactionId, command.BranchId);
     }

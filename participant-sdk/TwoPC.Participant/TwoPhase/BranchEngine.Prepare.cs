@@ -9,6 +9,8 @@ internal sealed partial class BranchEngine
     /// <summary>
     /// Phase 1. Forces a prepared record before answering PREPARED; a duplicate answers the first vote; a Prepare
     /// after an Abort votes ABORT without calling the resource. With one_phase, commits in the same forced write.
+    /// A resource that throws votes ABORT with the exception's message (recorded like any abort vote, so a retry gets
+    /// the same answer at once instead of calling the resource until the deadline).
     /// </summary>
     public async ValueTask<PrepareAnswer> PrepareAsync(PrepareCommand command, CancellationToken cancellationToken)
     {
@@ -17,20 +19,31 @@ internal sealed partial class BranchEngine
         Validation.RequirePayload(command.Payload.Length, _options.MaxPayloadBytes, "payload");
         Validation.CheckLogId(command.LogId);
         var resource = RequireResource(command.Resource);
+        StoreWrites.RequireWorking(_store);
 
         using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
         var existing = Find(command.TransactionId, command.BranchId);
         if (existing is not null)
         {
-            await FlushAsync(command.TransactionId, cancellationToken).ConfigureAwait(false);
+            await RewriteAsync(existing, "prepare (duplicate)").ConfigureAwait(false);
             _counters.Add(ParticipantCounters.DuplicatePrepare);
             return AnswerFrom(existing, command.OnePhase);
         }
 
         var context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
-        PrepareResult result = null!;
-        await CallResourceAsync(async () => result = await resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false),
-            command.Resource, "prepare", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+        PrepareResult result;
+        StoreWrites.RequireWorking(_store);
+        try
+        {
+            result = await resource.PrepareAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A definite no: the writes it added before throwing are dropped.
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "prepare", command.TransactionId, command.BranchId);
+            result = PrepareResult.Abort($"resource '{command.Resource}' failed in prepare: {ex.Message}");
+            context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+        }
 
         var answer = result.Vote switch
         {
@@ -47,7 +60,7 @@ internal sealed partial class BranchEngine
     {
         var record = NewRecord(command, result.State, status, result.Reason, decided: status != BranchStatus.Prepared);
         if (status == BranchStatus.Prepared) Fault("participant.before-prepared-record", command.TransactionId);
-        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, "prepare", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, resourceRan: true, "prepare", command.TransactionId).ConfigureAwait(false);
         if (status == BranchStatus.Prepared) Fault("participant.prepared-durable", command.TransactionId);
         _counters.Add(status switch
         {
@@ -61,16 +74,58 @@ internal sealed partial class BranchEngine
     private async Task<PrepareAnswer> CommitOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, CancellationToken cancellationToken)
     {
         var commitContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
-        await CallResourceAsync(() => resource.CommitAsync(commitContext, cancellationToken),
-            command.Resource, "commit", command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
+        StoreWrites.RequireWorking(_store);
+        try
+        {
+            await resource.CommitAsync(commitContext, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "commit (one phase)", command.TransactionId, command.BranchId);
+            return await AbortOnePhaseAsync(command, context, result, resource, $"resource '{command.Resource}' failed in commit: {ex.Message}").ConfigureAwait(false);
+        }
+
         var record = NewRecord(command, result.State, BranchStatus.Committed, "", decided: true);
         await WriteAsync(db =>
         {
             context.ApplyWrites(db);
             commitContext.ApplyWrites(db);
             BranchLog.Upsert(db, record);
-        }, force: true, "prepare (one phase)", command.TransactionId, cancellationToken).ConfigureAwait(false);
+        }, force: true, resourceRan: true, "prepare (one phase)", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.OnePhaseCommitted);
+        return AnswerFrom(record, onePhase: true);
+    }
+
+    /// <summary>
+    /// One phase, Commit threw. A resource throws from Commit only before changing anything (its contract), so the
+    /// branch aborts instead of being retried: a retried one-phase Prepare would run Prepare a second time. Abort
+    /// releases what Prepare took; Prepare's and Abort's writes go down with the ABORT vote, as in two phases.
+    /// </summary>
+    private async Task<PrepareAnswer> AbortOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, string reason)
+    {
+        var abortContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        try
+        {
+            // Not cancellable: Prepare's effects are in memory and must be released now or never.
+            await resource.AbortAsync(abortContext, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // What Prepare took cannot be released, and calling Prepare again would take it twice: stop.
+            ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "abort (one phase)", command.TransactionId, command.BranchId);
+            ParticipantLog.StoreStopped(_logger, "abort (one phase)", command.TransactionId);
+            _store.Committer.FailStop(ex);
+            throw ParticipantException.Transient($"resource '{command.Resource}' failed in abort", ex);
+        }
+
+        var record = NewRecord(command, result.State, BranchStatus.VotedAbort, reason, decided: true);
+        await WriteAsync(db =>
+        {
+            context.ApplyWrites(db);
+            abortContext.ApplyWrites(db);
+            BranchLog.Upsert(db, record);
+        }, force: true, resourceRan: true, "prepare (one phase, aborted)", command.TransactionId).ConfigureAwait(false);
+        _counters.Add(ParticipantCounters.VotedAbort);
         return AnswerFrom(record, onePhase: true);
     }
 

@@ -58,31 +58,25 @@ internal sealed partial class BranchEngine
         _registry.FindResource(name)
         ?? throw new ParticipantException(ParticipantErrorKind.NotFound, $"resource '{name}' is not hosted by this participant.");
 
-    /// <summary>Runs a durable write; storage failures become transient errors after being logged.</summary>
-    private async Task WriteAsync(Action<LiteDB.LiteDatabase> write, bool force, string operation, string transactionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // Not cancellable: by now the resource has run and may have changed its in-memory state; abandoning the
-            // record write because the caller went away (the coordinator crashed mid-call) would let a retry run the
-            // resource a second time. The write is short (group commit); the caller's token is deliberately ignored.
-            _ = cancellationToken;
-            await _store.Committer.WriteAsync(write, force, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Some, none or all of the write may be durable: nothing is answered from memory; the next call reloads.
-            ParticipantLog.StorageFailed(_logger, ex, operation, transactionId);
-            throw ParticipantException.Transient($"{operation}: the local write failed", ex);
-        }
-    }
+    /// <summary>
+    /// Runs a durable write; failures become transient errors after being logged. <paramref name="resourceRan"/>: the
+    /// write records what a resource callback just did, so any failure stops the store (see <see cref="StoreWrites"/>).
+    /// </summary>
+    private Task WriteAsync(Action<LiteDB.LiteDatabase> write, bool force, bool resourceRan, string operation, string transactionId) =>
+        StoreWrites.WriteAsync(_store, _logger, write, force, resourceRan, operation, transactionId);
 
-    /// <summary>Makes sure a record read from the database is on disk before it is used in an answer.</summary>
-    private Task FlushAsync(string transactionId, CancellationToken cancellationToken) =>
-        WriteAsync(static _ => { }, force: true, "flush", transactionId, cancellationToken);
+    /// <summary>
+    /// Writes <paramref name="record"/> again, forced, before a duplicate call is answered from it. A bare flush would
+    /// not do: after a failed fdatasync a later flush succeeds without writing the lost pages, so only a rewrite
+    /// proves the record is on disk.
+    /// </summary>
+    private Task RewriteAsync(BranchRecord record, string operation) =>
+        WriteAsync(db => BranchLog.Upsert(db, record), force: true, resourceRan: false, operation, record.TransactionId);
 
     private async ValueTask CallResourceAsync(Func<ValueTask> call, string resource, string operation, string transactionId, int branchId, CancellationToken cancellationToken)
     {
+        // Never call a resource again once a write failed: its memory may hold an effect whose record is not on disk.
+        StoreWrites.RequireWorking(_store);
         try
         {
             await call().ConfigureAwait(false);

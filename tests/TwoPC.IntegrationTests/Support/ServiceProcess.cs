@@ -143,6 +143,9 @@ internal sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process?.HasExited ?? true;
 
+    /// <summary>The exit code of the process, once it has exited.</summary>
+    public int ExitCode => _process!.ExitCode;
+
     public async Task<GetStatsResponse> StatsAsync() =>
         await new Diagnostics.DiagnosticsClient(Channel).GetStatsAsync(new GetStatsRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
 

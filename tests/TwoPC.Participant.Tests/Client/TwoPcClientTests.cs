@@ -102,6 +102,32 @@ public sealed class TwoPcClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Abort_UnknownSingleBranchTransaction_IsInDoubt_BecauseItMayHaveCommittedInOnePhase()
+    {
+        _coordinator.OnAbort = _ => throw Status(StatusCode.NotFound);
+        var tx = await _client.BeginAsync();
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7001"), "a", new byte[] { 1 });
+
+        var error = await Assert.ThrowsAsync<TransactionInDoubtException>(() => tx.AbortAsync("changed my mind"));
+
+        Assert.Equal(tx.Id, error.TransactionId);
+        Assert.Contains("one phase", error.Message);
+    }
+
+    [Fact]
+    public async Task Abort_UnknownTransactionWithTwoBranches_IsPresumedAborted()
+    {
+        _coordinator.OnAbort = _ => throw Status(StatusCode.NotFound);
+        var tx = await _client.BeginAsync();
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7001"), "a", new byte[] { 1 });
+        await tx.EnlistAsync(new Uri("http://127.0.0.1:7002"), "b", new byte[] { 2 });
+
+        var outcome = await tx.AbortAsync();
+
+        Assert.Equal(TransactionOutcomeKind.Aborted, outcome.Kind);
+    }
+
+    [Fact]
     public async Task Begin_CoordinatorUnavailable_RetryLater()
     {
         _coordinator.OnBegin = _ => throw Status(StatusCode.Unavailable);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TwoPC.Durability;
 using Microsoft.Extensions.Options;
 using TwoPC.Participant.Client;
 using TwoPC.Participant.Hosting;
@@ -35,5 +36,19 @@ public sealed class HostingTests
         var client = provider.GetRequiredService<TwoPcClient>();
         Assert.Same(client, provider.GetRequiredService<TwoPcClient>());
         Assert.Equal(new Uri("http://127.0.0.1:7000"), client.CoordinatorAddress);
+    }
+
+    [Fact]
+    public void AddTwoPcParticipant_EndsTheProcessWhenTheStoreFails_UnlessAnotherFailStopIsRegistered()
+    {
+        var defaults = new ServiceCollection().AddLogging();
+        defaults.AddTwoPcParticipant(o => o.DataPath = "unused.db");
+        using var provider = defaults.BuildServiceProvider();
+        Assert.IsType<ProcessFailStop>(provider.GetRequiredService<IStorageFailStop>());
+
+        var custom = new ServiceCollection().AddLogging().AddSingleton<IStorageFailStop>(new RecordingFailStop());
+        custom.AddTwoPcParticipant(o => o.DataPath = "unused.db");
+        using var customProvider = custom.BuildServiceProvider();
+        Assert.IsType<RecordingFailStop>(customProvider.GetRequiredService<IStorageFailStop>());
     }
 }

@@ -14,10 +14,11 @@ internal sealed class ParticipantHost : IAsyncDisposable
     private readonly KestrelHost _host;
     private readonly GrpcChannel _channel;
 
-    private ParticipantHost(KestrelHost host, RecordingFlusher flusher)
+    private ParticipantHost(KestrelHost host, RecordingFlusher flusher, RecordingFailStop failStop)
     {
         _host = host;
         Flusher = flusher;
+        FailStop = failStop;
         _channel = GrpcChannel.ForAddress(host.Address);
         Client = new P.Participant.ParticipantClient(_channel);
         Diagnostics = new P.Diagnostics.DiagnosticsClient(_channel);
@@ -28,6 +29,9 @@ internal sealed class ParticipantHost : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
 
     public RecordingFlusher Flusher { get; }
+
+    /// <summary>Fail-stops of the store (the real host would have ended the process).</summary>
+    public RecordingFailStop FailStop { get; }
 
     public P.Participant.ParticipantClient Client { get; }
 
@@ -42,10 +46,12 @@ internal sealed class ParticipantHost : IAsyncDisposable
     public static async Task<ParticipantHost> StartAsync(string dataPath, Action<ParticipantOptions>? configure = null, RecordingFlusher? flusher = null)
     {
         flusher ??= new RecordingFlusher();
+        var failStop = new RecordingFailStop();
         var host = await KestrelHost.StartAsync(
             services =>
             {
                 services.AddSingleton<IFileFlusher>(flusher);
+                services.AddSingleton<IStorageFailStop>(failStop);
                 services.AddTwoPcParticipant(o =>
                     {
                         o.DataPath = dataPath;
@@ -58,7 +64,7 @@ internal sealed class ParticipantHost : IAsyncDisposable
                     .AddSagaStep<TestStepHandler>("reserve");
             },
             app => app.MapTwoPcParticipant());
-        return new ParticipantHost(host, flusher);
+        return new ParticipantHost(host, flusher, failStop);
     }
 
     public async ValueTask DisposeAsync()

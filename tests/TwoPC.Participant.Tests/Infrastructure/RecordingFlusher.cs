@@ -13,6 +13,11 @@ internal sealed class RecordingFlusher : IFileFlusher
 
     public bool Fail { get => _fail; set => _fail = value; }
 
+    private int _failNext;
+
+    /// <summary>The next <paramref name="count"/> flushes fail, then flushes succeed again (a disk error that passes).</summary>
+    public void FailNext(int count = 1) => Volatile.Write(ref _failNext, count);
+
     /// <summary>When set, the next flushes signal <see cref="Entered"/> and wait for the gate.</summary>
     public ManualResetEventSlim? Gate { get; set; }
 
@@ -21,6 +26,7 @@ internal sealed class RecordingFlusher : IFileFlusher
     public void Flush(string path)
     {
         if (Fail) throw new IOException("injected flush failure");
+        if (Volatile.Read(ref _failNext) > 0 && Interlocked.Decrement(ref _failNext) >= 0) throw new IOException("injected flush failure (once)");
         if (Gate is { } gate)
         {
             Entered.TrySetResult();

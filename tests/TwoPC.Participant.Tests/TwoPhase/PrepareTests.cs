@@ -42,16 +42,63 @@ public sealed class PrepareTests : HostedParticipantTest
     }
 
     [Fact]
-    public async Task Prepare_FlushFails_ReturnsErrorNotPrepared_ThenDuplicateAnswersFromStore()
+    public async Task Prepare_FlushFails_ReturnsErrorNotPrepared_AndTheStoreStops()
     {
         Host.Flusher.Fail = true;
         var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(Prepare("tx-flushfail")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
 
+        // The record is in LiteDB but maybe not on disk; a flush that works now would not put it there.
         Host.Flusher.Fail = false;
-        var retry = await Host.Client.PrepareAsync(Prepare("tx-flushfail"));
-        Assert.Equal(P.Vote.Prepared, retry.Vote);
+        var retry = await Assert.ThrowsAsync<RpcException>(() => Host.Client.PrepareAsync(Prepare("tx-flushfail")).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, retry.StatusCode);
+        Assert.Contains("restart", retry.Status.Detail);
         Assert.Equal(1, Host.Resource.Count("prepare", "tx-flushfail"));
+        Assert.Single(Host.FailStop.Stops);
+    }
+
+    [Fact]
+    public async Task Prepare_ResourceThrows_VotesAbortWithTheMessage_RecordsIt_AndIsNotCalledAgain()
+    {
+        Host.Resource.OnPrepare = _ => throw new InvalidOperationException("account 42 is frozen");
+
+        var first = await Host.Client.PrepareAsync(Prepare("tx-throws"));
+        var again = await Host.Client.PrepareAsync(Prepare("tx-throws"));
+
+        Assert.Equal(P.Vote.Abort, first.Vote);
+        Assert.Contains("account 42 is frozen", first.Reason);
+        Assert.Equal(first, again);
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-throws"));
+        Assert.Equal(BranchStatus.VotedAbort, BranchLog.Find(Host.Store.Database, "tx-throws", 1)!.Status);
+    }
+
+    [Fact]
+    public async Task Prepare_OnePhase_ResourceThrows_IsAborted()
+    {
+        Host.Resource.OnPrepare = _ => throw new InvalidOperationException("account 42 is frozen");
+
+        var answer = await Host.Client.PrepareAsync(Prepare("tx-throws-1pc", onePhase: true));
+
+        Assert.Equal(P.Vote.Abort, answer.Vote);
+        Assert.Equal(P.Outcome.Aborted, answer.Outcome);
+        Assert.Contains("account 42 is frozen", answer.Reason);
+        Assert.Equal(0, Host.Resource.Count("commit", "tx-throws-1pc"));
+    }
+
+    [Fact]
+    public async Task Prepare_OnePhase_CommitThrows_AbortsReleasingThePrepare_AndARetryDoesNotPrepareAgain()
+    {
+        Host.Resource.OnCommit = _ => throw new InvalidOperationException("ledger offline");
+
+        var first = await Host.Client.PrepareAsync(Prepare("tx-1pc-throws", onePhase: true));
+        var again = await Host.Client.PrepareAsync(Prepare("tx-1pc-throws", onePhase: true));
+
+        Assert.Equal(P.Outcome.Aborted, first.Outcome);
+        Assert.Contains("ledger offline", first.Reason);
+        Assert.Equal(first, again);
+        Assert.Equal(1, Host.Resource.Count("prepare", "tx-1pc-throws"));
+        Assert.Equal(1, Host.Resource.Count("abort", "tx-1pc-throws"));
+        Assert.Equal(BranchStatus.VotedAbort, BranchLog.Find(Host.Store.Database, "tx-1pc-throws", 1)!.Status);
     }
 
     [Fact]

@@ -147,8 +147,9 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
     /// <summary>
     /// Applies <paramref name="change"/> under the gate and returns once the record is on disk. The save is issued
     /// under the gate (saves of one id stay in order) and awaited outside it, so the saves of parallel steps fold
-    /// into one group commit. A failed save may have left some, none or all of it on disk: the whole current
-    /// record is written again (after a flush) until a save succeeds; nothing is acted on before that.
+    /// into one group commit. A failed save may have left some, none or all of it on disk, and a flush succeeding
+    /// afterwards would prove nothing (see <see cref="ITransactionLog"/>): the whole current record is written again,
+    /// forced, until a save succeeds; nothing is acted on before that.
     /// </summary>
     private async Task SaveForcedAsync(TransactionHandle handle, Action<TransactionRecord> change, CancellationToken cancellationToken)
     {
@@ -175,16 +176,9 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
             await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
             {
-                var copy = handle.Record.Clone();
-                saved = FlushThenSave(copy);
+                saved = engine.Log.SaveAsync(handle.Record.Clone(), WriteDurability.Forced, CancellationToken.None);
             }
         }
-    }
-
-    private async Task FlushThenSave(TransactionRecord copy)
-    {
-        await engine.Log.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        await engine.Log.SaveAsync(copy, WriteDurability.Forced, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Distinct groups of the saga in ascending order.</summary>

@@ -120,7 +120,7 @@ public sealed partial class TwoPhaseCommitProcessor
                     handle.InDoubt = true;
                     handle.Decided.TrySetResult();
                     CoordinatorLog.DecisionInDoubt(engine.Logger, handle.Id, ex);
-                    engine.StartDriver(handle, ct => ResolveInDoubtAsync(handle, ct));
+                    engine.StartDriver(handle, ct => ResolveInDoubtAsync(handle, decision, ct));
                     return;
                 }
 
@@ -196,49 +196,46 @@ public sealed partial class TwoPhaseCommitProcessor
     }
 
     /// <summary>
-    /// Rule 3: after an ambiguous decision write, flush and reload the log; whatever it holds is the decision.
+    /// Rule 3: after an ambiguous decision write, write the same COMMITTING record again, forced, until a write
+    /// succeeds, then deliver Commit. Flushing and re-reading would not do: after a failed fdatasync the page cache
+    /// still returns the record while a later flush succeeds without writing it, so Commit would go out with no
+    /// decision on disk. Nobody has heard anything but "in doubt" and every branch voted yes, so committing is
+    /// allowed; a crash before a rewrite succeeds leaves either the record (commit) or none (presumed abort), and
+    /// recovery follows the disk. A store that fail-stops (LiteDB) ends the process on the first failure instead.
     /// </summary>
-    private async Task ResolveInDoubtAsync(TransactionHandle handle, CancellationToken cancellationToken)
+    private async Task ResolveInDoubtAsync(TransactionHandle handle, TransactionRecord decision, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            TransactionRecord? stored;
             try
             {
-                await engine.Log.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stored = await engine.Log.GetAsync(handle.Id, cancellationToken).ConfigureAwait(false);
+                await engine.Log.SaveAsync(decision.Clone(), WriteDurability.Forced, cancellationToken).ConfigureAwait(false);
+                break;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
-                continue;
+                engine.Metrics.Add("decision_rewrites_failed");
+                CoordinatorLog.DecisionRewriteFailed(engine.Logger, handle.Id, attempt, ex);
             }
 
-            using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var record = handle.Record;
-                handle.InDoubt = false;
-                if (stored is not null && stored.State.IsCommitDecided())
-                {
-                    record.State = TransactionState.Committing;
-                    record.DecidedAt = stored.DecidedAt;
-                    engine.Metrics.Add("committed");
-                    CoordinatorLog.InDoubtResolved(engine.Logger, handle.Id, "commit");
-                }
-                else
-                {
-                    CoordinatorLog.InDoubtResolved(engine.Logger, handle.Id, "abort");
-                    DecideAbortLocked(handle, "the commit decision could not be written", startDriver: false);
-                }
-            }
-
-            await ResumeAsync(handle, cancellationToken).ConfigureAwait(false);
-            return;
+            await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), cancellationToken).ConfigureAwait(false);
         }
+
+        using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var record = handle.Record;
+            handle.InDoubt = false;
+            record.State = TransactionState.Committing;
+            record.DecidedAt = decision.DecidedAt;
+            engine.Metrics.Add("committed");
+            CoordinatorLog.InDoubtResolved(engine.Logger, handle.Id, "commit");
+        }
+
+        await ResumeAsync(handle, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes the abort decision (under the gate) and starts delivering Abort.</summary>
-    private void DecideAbortLocked(TransactionHandle handle, string reason, bool startDriver = true)
+    private void DecideAbortLocked(TransactionHandle handle, string reason)
     {
         var record = handle.Record;
         record.State = TransactionState.Aborting;
@@ -249,6 +246,6 @@ public sealed partial class TwoPhaseCommitProcessor
         // Presumed abort: this write need not be forced; without it, the answer is abort all the same.
         _ = engine.SaveLazy(record);
         handle.Decided.TrySetResult();
-        if (startDriver) engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
+        engine.StartDriver(handle, ct => ResumeAsync(handle, ct));
     }
 }

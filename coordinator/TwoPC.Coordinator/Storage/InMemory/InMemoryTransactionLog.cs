@@ -6,7 +6,9 @@ namespace TwoPC.Coordinator.Storage.InMemory;
 /// <summary>
 /// An <see cref="ITransactionLog"/> that models a disk in memory, for tests and the simulation: forced saves go to
 /// the "disk", lazy saves stay in a "page cache" until the next forced save or flush, and <see cref="Crash"/> drops
-/// the page cache like a power loss. Fault hooks make saves fail before or after they reach the disk.
+/// the page cache like a power loss. Fault hooks make saves fail before or after they reach the disk, and two
+/// "lying disk" hooks model what a real disk and kernel do: <see cref="FailFlush"/> (Linux after a failed fdatasync)
+/// and <see cref="AcknowledgeUnwritten"/> (a drive whose write cache acknowledges a flush it did not do).
 /// </summary>
 public sealed class InMemoryTransactionLog : ITransactionLog
 {
@@ -21,6 +23,9 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     /// <remarks>Kept by <see cref="Crash"/>: it models a value forced to disk when the log was created.</remarks>
     public string LogId { get; }
 
+    // Pages marked clean that never reached the disk: reads still see them, no flush writes them, a crash drops them.
+    private readonly Dictionary<string, TransactionRecord> _lost = new(StringComparer.Ordinal);
+
     /// <summary>When set and returning true for a record, the save throws before anything is stored.</summary>
     public Func<TransactionRecord, bool>? FailBeforeWrite { get; set; }
 
@@ -30,13 +35,31 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     /// <summary>When set and returning true, <see cref="ForgetFinishedAsync"/> throws before deleting anything.</summary>
     public Func<bool>? FailForget { get; set; }
 
+    /// <summary>
+    /// Lying disk, the Linux way: when set and returning true for a forced save's record, that save's flush fails
+    /// (the save throws) and every write not yet on disk is marked clean without being written. Reads still see those
+    /// writes, the next flush succeeds without them, and <see cref="Crash"/> drops them. Return true once to model
+    /// "a flush that fails once and then succeeds without the data".
+    /// </summary>
+    public Func<TransactionRecord, bool>? FailFlush { get; set; }
+
+    /// <summary>
+    /// Lying disk, the drive way: when set and returning true for a forced save's record, the save reports success
+    /// but the record never reaches the disk (reads see it; no flush writes it; <see cref="Crash"/> drops it).
+    /// </summary>
+    public Func<TransactionRecord, bool>? AcknowledgeUnwritten { get; set; }
+
     /// <summary>Number of forced saves and flushes (each one models one fsync).</summary>
     public int Flushes { get; private set; }
 
     /// <summary>Drops every save not yet flushed, like a power loss.</summary>
     public void Crash()
     {
-        lock (_gate) _cache.Clear();
+        lock (_gate)
+        {
+            _cache.Clear();
+            _lost.Clear();
+        }
     }
 
     /// <inheritdoc />
@@ -48,7 +71,23 @@ public sealed class InMemoryTransactionLog : ITransactionLog
         lock (_gate)
         {
             _cache[copy.Id] = copy;
-            if (durability == WriteDurability.Forced) FlushLocked();
+            if (durability == WriteDurability.Forced)
+            {
+                if (FailFlush?.Invoke(copy) == true)
+                {
+                    foreach (var (id, r) in _cache) _lost[id] = r;
+                    _cache.Clear();
+                    return Task.FromException(new IOException("injected fdatasync failure: the unwritten pages were marked clean"));
+                }
+
+                if (AcknowledgeUnwritten?.Invoke(copy) == true)
+                {
+                    _cache.Remove(copy.Id);
+                    _lost[copy.Id] = copy;
+                }
+
+                FlushLocked();
+            }
         }
 
         return FailAfterWrite?.Invoke(copy) == true
@@ -65,7 +104,12 @@ public sealed class InMemoryTransactionLog : ITransactionLog
 
     private void FlushLocked()
     {
-        foreach (var (id, r) in _cache) _disk[id] = r;
+        foreach (var (id, r) in _cache)
+        {
+            _disk[id] = r;
+            _lost.Remove(id);
+        }
+
         _cache.Clear();
         Flushes++;
     }
@@ -81,7 +125,7 @@ public sealed class InMemoryTransactionLog : ITransactionLog
     {
         lock (_gate)
         {
-            var found = _cache.TryGetValue(transactionId, out var r) || _disk.TryGetValue(transactionId, out r);
+            var found = _cache.TryGetValue(transactionId, out var r) || _lost.TryGetValue(transactionId, out r) || _disk.TryGetValue(transactionId, out r);
             return Task.FromResult(found ? r!.Clone() : null);
         }
     }
@@ -132,6 +176,7 @@ public sealed class InMemoryTransactionLog : ITransactionLog
             foreach (var id in ids)
             {
                 _cache.Remove(id);
+                _lost.Remove(id);
                 _disk.Remove(id);
             }
 
@@ -141,7 +186,11 @@ public sealed class InMemoryTransactionLog : ITransactionLog
 
     private IEnumerable<TransactionRecord> Merged()
     {
-        foreach (var (id, r) in _disk) yield return _cache.TryGetValue(id, out var newer) ? newer : r;
-        foreach (var (id, r) in _cache) if (!_disk.ContainsKey(id)) yield return r;
+        foreach (var (id, r) in _disk) yield return Newest(id) ?? r;
+        foreach (var (id, r) in _lost) if (!_disk.ContainsKey(id)) yield return _cache.TryGetValue(id, out var newer) ? newer : r;
+        foreach (var (id, r) in _cache) if (!_disk.ContainsKey(id) && !_lost.ContainsKey(id)) yield return r;
     }
+
+    private TransactionRecord? Newest(string id) =>
+        _cache.TryGetValue(id, out var r) || _lost.TryGetValue(id, out r) ? r : null;
 }

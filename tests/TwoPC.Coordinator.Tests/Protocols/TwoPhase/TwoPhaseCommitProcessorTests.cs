@@ -159,20 +159,21 @@ public sealed class TwoPhaseCommitProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task DecisionWriteFailsBeforeReachingDisk_ClientHearsInDoubt_ThenEveryBranchAborts()
+    public async Task DecisionWriteFailsBeforeReachingDisk_ClientHearsInDoubt_ThenTheDecisionIsRewrittenAndCommitted()
     {
         var id = await _f.BeginWithBranchesAsync(2);
         _f.AllVote(Vote.Prepared);
-        _f.Log.FailBeforeWrite = r => r.State == TransactionState.Committing;
+        var failed = 0;
+        _f.Log.FailBeforeWrite = r => r.State == TransactionState.Committing && Interlocked.Exchange(ref failed, 1) == 0;
 
-        // The client hears "in doubt" — or, if resolution from the log won the race with the answer, the resolved outcome.
-        var answer = await Record.ExceptionAsync(async () => Assert.False((await _f.Manager.CommitAsync(id, false, CancellationToken.None)).Committed));
+        // The client hears "in doubt" — or, if the rewrite won the race with the answer, the outcome.
+        var answer = await Record.ExceptionAsync(async () => Assert.True((await _f.Manager.CommitAsync(id, false, CancellationToken.None)).Committed));
         if (answer is not null) Assert.IsType<TransactionInDoubtException>(answer);
         var final = await _f.WaitFinishedAsync(id);
 
-        Assert.Equal(TransactionState.Aborted, final.State);
-        await _f.Participants.Received(2).AbortAsync(Arg.Any<BranchRecord>(), id, Arg.Any<CancellationToken>());
-        await _f.Participants.DidNotReceiveWithAnyArgs().CommitAsync(default!, default!, default);
+        Assert.Equal(TransactionState.Committed, final.State);
+        await _f.Participants.Received(2).CommitAsync(Arg.Any<BranchRecord>(), id, Arg.Any<CancellationToken>());
+        await _f.Participants.DidNotReceiveWithAnyArgs().AbortAsync(default!, default!, default);
     }
 
     [Fact]
