@@ -1,3 +1,4 @@
+using TwoPC.Coordinator.Diagnostics;
 using System.Collections.Concurrent;
 using TwoPC.Coordinator.Protocols.Saga;
 using TwoPC.Coordinator.Storage;
@@ -69,7 +70,7 @@ public sealed partial class TransactionManager
                 throw;
             }
 
-            await RecordNewSagaAsync(record, cancellationToken).ConfigureAwait(false);
+            await RecordNewSagaAsync(record).ConfigureAwait(false);
             var handle = new TransactionHandle(record);
             engine.Table.TryAdd(handle);
             engine.Metrics.Add("sagas_started");
@@ -91,30 +92,29 @@ public sealed partial class TransactionManager
         }
     }
 
-    /// <summary>Forces the new saga to the log. On an ambiguous failure, flushes and reloads to learn whether it is there.</summary>
-    private async Task RecordNewSagaAsync(TransactionRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forces the new saga to the log before anything runs. A failed save may have left some, none or all of it on
+    /// disk, and a flush after a failed one proves nothing (the kernel may have dropped the dirty pages), so the same
+    /// record is written again, forced, with backoff, until a save succeeds. The rewrite does not stop when the caller
+    /// goes away: a record that reached the disk must also be driven, or a retried RunSaga would find a saga nobody
+    /// runs. A store that fails for good stops the process (fail-stop), which ends the loop.
+    /// </summary>
+    private async Task RecordNewSagaAsync(TransactionRecord record)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await engine.Log.SaveAsync(record.Clone(), WriteDurability.Forced, CancellationToken.None).ConfigureAwait(false);
-            return;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            TransactionRecord? stored;
             try
             {
-                await engine.Log.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stored = await engine.Log.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+                await engine.Log.SaveAsync(record.Clone(), WriteDurability.Forced, CancellationToken.None).ConfigureAwait(false);
+                return;
             }
-            catch (Exception inner) when (inner is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new TransactionInDoubtException(record.Id, "the saga could not be recorded and the log cannot tell whether it was; a restart resumes it if it was", inner);
+                CoordinatorLog.SagaStep(engine.Logger, record.Id, "-", "saga record write failed; writing it again", ex.Message);
+                engine.Metrics.Add("saga_log_retries");
             }
 
-            if (stored is not null) return; // on disk after all: run it
-            if (record.IdempotencyKey is { } key) engine.Table.ReleaseKey(key, record.Id);
-            throw new RetryLaterException("the saga could not be recorded; nothing ran, retry", ex);
+            await engine.DelayAsync(engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay), engine.Stopping).ConfigureAwait(false);
         }
     }
 

@@ -168,28 +168,31 @@ public sealed class RunSagaManagerTests
     }
 
     [Fact]
-    public async Task RunSagaAsync_CreationWriteFails_RetryLaterAndKeyFreeForTheRetry()
+    public async Task RunSagaAsync_CreationWriteFails_TheRecordIsWrittenAgainUntilDurable_BeforeAnyStepRuns()
     {
         var sut = CreateSut();
-        _h.Log.FailBeforeWrite = _ => true;
+        var failures = 0;
+        _h.Log.FailBeforeWrite = r => r.Steps.All(s => s.State == BranchState.StepPending) && ++failures <= 2;
 
-        await Assert.ThrowsAsync<RetryLaterException>(() => sut.RunSagaAsync(Shopping(), "key-3", wait: true, null, CancellationToken.None));
-        _h.Log.FailBeforeWrite = null;
-        var retried = await sut.RunSagaAsync(Shopping(), "key-3", wait: true, null, CancellationToken.None);
+        var record = await sut.RunSagaAsync(Shopping(), "key-3", wait: true, null, CancellationToken.None);
 
-        Assert.Equal(TransactionState.SagaCompleted, retried.State);
+        Assert.Equal(TransactionState.SagaCompleted, record.State);
+        Assert.Equal(3, failures);
         Assert.Equal(["order", "payment", "shipping"], _h.Executed());
+        Assert.Equal(record.Id, (await sut.RunSagaAsync(Shopping(), "key-3", wait: true, null, CancellationToken.None)).Id);
     }
 
     [Fact]
     public async Task RunSagaAsync_CreationWriteAmbiguousButDurable_RunsTheSaga()
     {
         var sut = CreateSut();
-        _h.Log.FailAfterWrite = r => r.State == TransactionState.SagaRunning && r.Steps.All(s => s.State == BranchState.StepPending);
+        var ambiguous = 0;
+        _h.Log.FailAfterWrite = r => r.State == TransactionState.SagaRunning && r.Steps.All(s => s.State == BranchState.StepPending) && ++ambiguous == 1;
 
         var record = await sut.RunSagaAsync(Shopping(), null, wait: true, null, CancellationToken.None);
 
         Assert.Equal(TransactionState.SagaCompleted, record.State);
+        Assert.True(ambiguous >= 1);
     }
 
     [Fact]
