@@ -6,6 +6,8 @@ using TwoPC.TestParticipant;
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
 builder.Services.AddSingleton<Ledger>();
+// UNSAFE, tests only: --UnsafeTestOnly:SkipFlush=true makes every forced write skip fdatasync (see the power-loss tests).
+if (builder.Configuration.GetValue("UnsafeTestOnly:SkipFlush", false)) builder.Services.AddSingleton<TwoPC.Durability.IFileFlusher, UnsafeSkippedFlusher>();
 builder.Services
     .AddTwoPcParticipant(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
     .AddResource<LedgerResource>("ledger")
