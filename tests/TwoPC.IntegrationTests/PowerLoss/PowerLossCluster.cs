@@ -20,7 +20,7 @@ internal enum LyingDisks
 internal sealed class PowerLossCluster : IAsyncDisposable
 {
     private readonly string _root;
-    private List<Process?> _running = [];
+    private List<Process> _running = [];
 
     private PowerLossCluster(string root, IReadOnlyList<LossyDisk> disks, ServiceProcess coordinator, IReadOnlyList<ServiceProcess> participants)
     {
@@ -77,8 +77,8 @@ internal sealed class PowerLossCluster : IAsyncDisposable
     public async Task StartProcessesAsync()
     {
         await Task.WhenAll(Processes.Select(p => p.StartAsync()));
-        foreach (var p in _running) p?.Dispose();
-        _running = Processes.Select(FindProcess).ToList();
+        foreach (var p in _running) p.Dispose();
+        _running = Processes.Select(p => FindProcess(p) ?? throw new InvalidOperationException($"{p.Name} answers on port {p.Port}, but no process has it on its command line")).ToList();
     }
 
     /// <summary>A crash of the three processes only (SIGKILL); the disks keep what was written, as the page cache would.</summary>
@@ -88,13 +88,13 @@ internal sealed class PowerLossCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// The plug: SIGKILL to the three disk daemons and the three processes, one right after the other, before any of
-    /// them runs on; then the dead mounts are detached. Nothing written since its last flush survives.
+    /// The plug: SIGKILL to the three disk daemons and then to the three processes, microseconds apart (no lookup in
+    /// between); then the dead mounts are detached. Nothing written since its last flush survives.
     /// </summary>
     public async Task CutPowerAsync()
     {
         foreach (var disk in Disks) disk.CutPower();
-        foreach (var p in _running) if (p is { HasExited: false }) p.Kill();
+        foreach (var p in _running) if (!p.HasExited) p.Kill();
         KillProcesses(); // waits for them to be gone
         foreach (var disk in Disks) await disk.WaitDownAsync();
     }
@@ -136,7 +136,7 @@ internal sealed class PowerLossCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        foreach (var p in _running) p?.Dispose();
+        foreach (var p in _running) p.Dispose();
         foreach (var p in Processes) p.Dispose();
         foreach (var d in Disks) d.Dispose();
         await Task.Yield();
