@@ -18,10 +18,13 @@ public sealed class LossyDiskTests
         // The real flusher: a read-only descriptor, fdatasync, and (first flush) fsync of the directory, which also
         // makes "sub" durable.
         Directory.CreateDirectory(Path.Combine(m, "sub"));
-        await File.WriteAllTextAsync(Path.Combine(m, "flushed"), "flushed v1");
-        flusher.Flush(Path.Combine(m, "flushed"));
-        await using (var f = new FileStream(Path.Combine(m, "flushed"), FileMode.Open, FileAccess.ReadWrite))
+        // LiteDB's way: it writes through its own descriptor, which stays open while another one is flushed.
+        await using (var f = new FileStream(Path.Combine(m, "flushed"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
+            f.Write("flushed v1"u8);
+            f.Flush(flushToDisk: false);
+            flusher.Flush(Path.Combine(m, "flushed"));
+            f.Position = 0;
             f.Write("FLUSHED v2 never flushed"u8);
         }
 
