@@ -7,8 +7,17 @@ namespace TwoPC.IntegrationTests.PowerLoss;
 /// <summary>A participant's branch record as its file holds it.</summary>
 internal sealed record BranchFileRecord(string TransactionId, int Status, string Account, long Delta);
 
-/// <summary>What one participant's LiteDB file holds: branch records, the prepared set and balances.</summary>
-internal sealed record ParticipantFile(IReadOnlyDictionary<string, BranchFileRecord> Branches, int PreparedCount, IReadOnlyDictionary<string, long> Balances)
+/// <summary>A saga barrier row: operation "action" (result 1 = succeeded) or "compensate" (1 = compensated, 2 = nothing to undo).</summary>
+internal sealed record BarrierFileRow(string TransactionId, string Step, string Operation, int Result)
+{
+    public bool Acted => Operation == "action" && Result == 1;
+
+    public bool Undid => Operation == "compensate" && Result == 1;
+}
+
+/// <summary>What one participant's LiteDB file holds: branch records, the prepared set, saga barrier rows and balances.</summary>
+internal sealed record ParticipantFile(IReadOnlyDictionary<string, BranchFileRecord> Branches, int PreparedCount, IReadOnlyList<BarrierFileRow> Barrier,
+    IReadOnlyDictionary<string, long> Balances)
 {
     // twopc_branches.status values (TwoPC.Participant.Storage.BranchStatus).
     public const int Prepared = 1;
@@ -20,7 +29,7 @@ internal sealed record ParticipantFile(IReadOnlyDictionary<string, BranchFileRec
     /// <summary>Reads the file read-only (the process must be stopped); a missing file reads as empty.</summary>
     public static ParticipantFile Read(string path)
     {
-        if (!File.Exists(path)) return new ParticipantFile(new Dictionary<string, BranchFileRecord>(), 0, new Dictionary<string, long>());
+        if (!File.Exists(path)) return new ParticipantFile(new Dictionary<string, BranchFileRecord>(), 0, [], new Dictionary<string, long>());
         using var db = new LiteDatabase(new ConnectionString { Filename = path, ReadOnly = true });
         var branches = new Dictionary<string, BranchFileRecord>(StringComparer.Ordinal);
         foreach (var d in db.GetCollection("twopc_branches").FindAll())
@@ -33,8 +42,10 @@ internal sealed record ParticipantFile(IReadOnlyDictionary<string, BranchFileRec
         }
 
         var prepared = db.GetCollection("twopc_prepared").Count();
+        var barrier = db.GetCollection("twopc_barrier").FindAll()
+            .Select(d => new BarrierFileRow(d["tx"].AsString, d["step"].AsString, d["op"].AsString, d["result"].AsInt32)).ToList();
         var balances = db.GetCollection("accounts").FindAll().ToDictionary(d => d["_id"].AsString, d => d["balance"].AsInt64, StringComparer.Ordinal);
-        return new ParticipantFile(branches, prepared, balances);
+        return new ParticipantFile(branches, prepared, barrier, balances);
     }
 }
 

@@ -40,6 +40,22 @@ internal static class LedgerInvariants
         if (coordinator.Open.Count > 0) violations.Add($"unfinished at the coordinator: {string.Join(", ", coordinator.Open.Take(10))}");
         if (p0.PreparedCount > 0 || p1.PreparedCount > 0) violations.Add($"prepared set not empty: p0 {p0.PreparedCount}, p1 {p1.PreparedCount}");
 
+        // Saga effects, from the barrier rows: a completed saga acted once at each participant and undid nothing; a
+        // compensated one undid every action; no participant acted for a saga the coordinator has no record of.
+        var sagaIds = load.Sagas.Values.Select(s => s.Id).OfType<string>().Concat(p0.Barrier.Concat(p1.Barrier).Select(r => r.TransactionId)).Distinct(StringComparer.Ordinal);
+        foreach (var id in sagaIds)
+        {
+            var state = coordinator.States.TryGetValue(id, out var s) ? s : (int?)null;
+            var rows = p0.Barrier.Where(r => r.TransactionId == id).Select(r => $"p0 {r.Step} {r.Operation}={r.Result}")
+                .Concat(p1.Barrier.Where(r => r.TransactionId == id).Select(r => $"p1 {r.Step} {r.Operation}={r.Result}")).ToList();
+            var where = $"saga {id} (coordinator {StateName(state)}; {string.Join(", ", rows)})";
+            var acted = p0.Barrier.Count(r => r.TransactionId == id && r.Acted) + p1.Barrier.Count(r => r.TransactionId == id && r.Acted);
+            var undid = p0.Barrier.Count(r => r.TransactionId == id && r.Undid) + p1.Barrier.Count(r => r.TransactionId == id && r.Undid);
+            if (state is null && acted > undid) violations.Add("saga effects the coordinator has no record of: " + where);
+            if (state == CoordinatorFile.SagaCompleted && (acted != 2 || undid != 0)) violations.Add("completed saga without both effects: " + where);
+            if (state == CoordinatorFile.SagaCompensated && acted != undid) violations.Add("compensated saga with an effect left: " + where);
+        }
+
         foreach (var saga in load.Sagas.Values)
         {
             var state = saga.Id is { } id && coordinator.States.TryGetValue(id, out var s) ? s : (int?)null;
@@ -59,6 +75,25 @@ internal static class LedgerInvariants
                 var expected = LedgerLoad.InitialBalance + file.Branches.Values.Where(b => b.Account == account && b.Status == ParticipantFile.Committed).Sum(b => b.Delta);
                 if (file.Balance(account) != expected)
                     violations.Add($"{name} balance of {account} is {file.Balance(account)}, its committed branches say {expected}");
+            }
+        }
+
+        // Saga accounts: the balance is the initial one plus the actions and minus the compensations its barrier rows hold.
+        var sagasById = load.Sagas.Values.Where(s => s.Id is not null).ToDictionary(s => s.Id!, StringComparer.Ordinal);
+        foreach (var account in LedgerLoad.SagaAccounts)
+        {
+            foreach (var (name, file, sign) in new[] { ("p0", p0, -1L), ("p1", p1, 1L) })
+            {
+                var expected = LedgerLoad.InitialBalance;
+                foreach (var row in file.Barrier)
+                {
+                    if (!sagasById.TryGetValue(row.TransactionId, out var saga) || saga.Account != account) continue;
+                    if (row.Acted) expected += sign * saga.Amount;
+                    if (row.Undid) expected -= sign * saga.Amount;
+                }
+
+                if (file.Balance(account) != expected)
+                    violations.Add($"{name} balance of {account} is {file.Balance(account)}, its saga barrier rows say {expected}");
             }
         }
 

@@ -3,6 +3,19 @@ using System.Text;
 
 namespace TwoPC.IntegrationTests.PowerLoss;
 
+/// <summary>How a <see cref="LossyDisk"/> treats writes between flushes.</summary>
+internal enum DiskMode
+{
+    /// <summary>Unflushed writes stay in memory until flushed: a power cut loses all of them.</summary>
+    Volatile,
+
+    /// <summary>Also writes back random unflushed pages early, as a kernel may: a power cut keeps some of them.</summary>
+    EarlyWriteback,
+
+    /// <summary>Acknowledges fsync without making anything durable.</summary>
+    Lying,
+}
+
 /// <summary>
 /// One lossy disk: a <c>lossyfs</c> daemon serving <see cref="Backing"/> at <see cref="MountPoint"/>. Writes reach
 /// the backing folder only when flushed; <see cref="CutPower"/> (SIGKILL of the daemon) loses the rest, and
@@ -14,11 +27,11 @@ internal sealed class LossyDisk : IDisposable
     private readonly StringBuilder _output = new();
     private Process? _daemon;
 
-    public LossyDisk(string executable, string root, string name, bool lies)
+    public LossyDisk(string executable, string root, string name, DiskMode mode)
     {
         _executable = executable;
         Name = name;
-        Lies = lies;
+        Mode = mode;
         Backing = Path.Combine(root, name + ".disk");
         MountPoint = Path.Combine(root, name);
         Directory.CreateDirectory(Backing);
@@ -27,8 +40,8 @@ internal sealed class LossyDisk : IDisposable
 
     public string Name { get; }
 
-    /// <summary>The disk acknowledges fsync without making anything durable (<c>--ignore-fsync</c>).</summary>
-    public bool Lies { get; }
+    /// <summary>The mode of the next <see cref="PowerOnAsync"/>.</summary>
+    public DiskMode Mode { get; set; }
 
     /// <summary>What survives a power loss.</summary>
     public string Backing { get; }
@@ -49,7 +62,8 @@ internal sealed class LossyDisk : IDisposable
     {
         if (_daemon is { HasExited: false }) throw new InvalidOperationException($"disk {Name} is already on");
         var info = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Lies) info.ArgumentList.Add("--ignore-fsync");
+        if (Mode == DiskMode.Lying) info.ArgumentList.Add("--ignore-fsync");
+        if (Mode == DiskMode.EarlyWriteback) info.ArgumentList.Add("--early-writeback");
         info.ArgumentList.Add(Backing);
         info.ArgumentList.Add(MountPoint);
         var daemon = new Process { StartInfo = info };

@@ -10,7 +10,7 @@ public sealed class LossyDiskTests
     public async Task CutPower_KeepsWhatWasFlushed_LosesEverythingElse()
     {
         var root = Path.Combine(Path.GetTempPath(), "twopc-it", Guid.NewGuid().ToString("N"));
-        using var disk = new LossyDisk(await LossyFsBuild.ExecutableAsync(), root, "disk", lies: false);
+        using var disk = new LossyDisk(await LossyFsBuild.ExecutableAsync(), root, "disk", DiskMode.Volatile);
         await disk.PowerOnAsync();
         var m = disk.MountPoint;
         var flusher = new FdatasyncFileFlusher(new DurabilityMetrics());
@@ -75,7 +75,7 @@ public sealed class LossyDiskTests
     public async Task LyingDisk_AcknowledgesFlushes_ButLosesEverything()
     {
         var root = Path.Combine(Path.GetTempPath(), "twopc-it", Guid.NewGuid().ToString("N"));
-        using var disk = new LossyDisk(await LossyFsBuild.ExecutableAsync(), root, "disk", lies: true);
+        using var disk = new LossyDisk(await LossyFsBuild.ExecutableAsync(), root, "disk", DiskMode.Lying);
         await disk.PowerOnAsync();
         var path = Path.Combine(disk.MountPoint, "file");
         await File.WriteAllTextAsync(path, "acknowledged, never durable");

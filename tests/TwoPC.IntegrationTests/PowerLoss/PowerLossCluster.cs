@@ -4,15 +4,6 @@ using TwoPC.Participant.Client;
 
 namespace TwoPC.IntegrationTests.PowerLoss;
 
-/// <summary>Which disks lie about fsync in a run (to show the test notices).</summary>
-[Flags]
-internal enum LyingDisks
-{
-    None = 0,
-    Coordinator = 1,
-    Participants = 2,
-}
-
 /// <summary>
 /// A coordinator and two ledger participants as real processes, each with its data on its own <see cref="LossyDisk"/>.
 /// <see cref="CutPowerAsync"/> kills the three disks and the three processes at once.
@@ -49,17 +40,18 @@ internal sealed class PowerLossCluster : IAsyncDisposable
 
     public string ParticipantFile(int index) => Path.Combine(Disks[index + 1].MountPoint, $"p{index}.db");
 
-    /// <param name="lying">Disks that acknowledge fsync without making anything durable.</param>
+    /// <param name="coordinatorDisk">The coordinator's disk.</param>
+    /// <param name="participantDisks">Both participants' disks.</param>
     /// <param name="participantArgs">Extra settings for both participants.</param>
-    public static async Task<PowerLossCluster> StartAsync(LyingDisks lying = LyingDisks.None, string[]? participantArgs = null)
+    public static async Task<PowerLossCluster> StartAsync(DiskMode coordinatorDisk = DiskMode.Volatile, DiskMode participantDisks = DiskMode.Volatile, string[]? participantArgs = null)
     {
         var exe = await LossyFsBuild.ExecutableAsync();
         var root = Path.Combine(Path.GetTempPath(), "twopc-it", Guid.NewGuid().ToString("N"));
         var disks = new List<LossyDisk>
         {
-            new(exe, root, "coordinator", lying.HasFlag(LyingDisks.Coordinator)),
-            new(exe, root, "p0", lying.HasFlag(LyingDisks.Participants)),
-            new(exe, root, "p1", lying.HasFlag(LyingDisks.Participants)),
+            new(exe, root, "coordinator", coordinatorDisk),
+            new(exe, root, "p0", participantDisks),
+            new(exe, root, "p1", participantDisks),
         };
         await Task.WhenAll(disks.Select(d => d.PowerOnAsync()));
         var coordinator = ServiceProcess.Coordinator(disks[0].MountPoint);
@@ -131,7 +123,7 @@ internal sealed class PowerLossCluster : IAsyncDisposable
     public string Output =>
         string.Join("\n", Processes.Select(p => $"===== {p.Name} =====\n{Tail(p.Output)}").Concat(Disks.Select(d => $"===== disk {d.Name} =====\n{Tail(d.Output)}")));
 
-    private static string Tail(string text) => text.Length <= 6000 ? text : "...\n" + text[^6000..];
+    private static string Tail(string text) => text.Length <= 12000 ? text : text[..6000] + "\n...\n" + text[^6000..];
 
     public async ValueTask DisposeAsync()
     {

@@ -15,7 +15,10 @@ public sealed class PowerLossTests(ITestOutputHelper output)
     [Fact]
     public async Task PowerCutMidLoad_ThreeTimes_EveryInvariantHoldsInTheFiles()
     {
-        await using var cluster = await PowerLossCluster.StartAsync();
+        // TWOPC_POWERLOSS_DISKS=early-writeback runs the same rounds on disks that also persist random unflushed pages
+        // early (docs/reliability.md, "Power loss": not part of CI, its failures are not explained yet).
+        var disks = Environment.GetEnvironmentVariable("TWOPC_POWERLOSS_DISKS") == "early-writeback" ? DiskMode.EarlyWriteback : DiskMode.Volatile;
+        await using var cluster = await PowerLossCluster.StartAsync(disks, disks);
         var load = new LedgerLoad();
         int[] cuts = [10, 40, 80];
         for (var round = 1; round <= cuts.Length; round++)
@@ -39,7 +42,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
     public async Task PowerCut_WhenFlushesDoNotReachTheDisk_TheCheckFindsLostCommits(string unflushed)
     {
         await using var cluster = unflushed == "coordinator"
-            ? await PowerLossCluster.StartAsync(LyingDisks.Coordinator)
+            ? await PowerLossCluster.StartAsync(coordinatorDisk: DiskMode.Lying)
             : await PowerLossCluster.StartAsync(participantArgs: ["--UnsafeTestOnly:SkipFlush=true"]);
         var result = await PowerLossRound.RunAsync(cluster, new LedgerLoad(), 1, commitsBeforeCut: 20, recoveryBudget: TimeSpan.FromSeconds(5));
         output.WriteLine(result.Summary);

@@ -1,7 +1,7 @@
 /*
  * lossyfs: a passthrough FUSE filesystem that behaves like a disk with a volatile write cache and nothing else.
  *
- *   lossyfs [--ignore-fsync] BACKING MOUNTPOINT
+ *   lossyfs [--ignore-fsync | --early-writeback] BACKING MOUNTPOINT
  *
  * Every write and truncate is kept in the daemon's memory, per inode, and reaches BACKING only when that inode is
  * fsync'ed or fdatasync'ed (through any descriptor of it, including a read-only one). Reads see the pending writes,
@@ -16,6 +16,10 @@
  *
  * --ignore-fsync makes fsync and fdatasync succeed without making anything durable: a lying disk, to show that a
  * test depends on its flushes.
+ *
+ * --early-writeback also writes back, after one write in four, one dirty 4 KiB page of that file chosen at random,
+ * as a kernel may do between flushes: a power cut then leaves some unflushed pages on disk, in no particular order
+ * (a database page larger than 4 KiB can be torn).
  *
  * The kernel is told to cache nothing (direct_io, zero attribute and entry timeouts), so every read and write of
  * the programs reaches the daemon, and nothing outlives it in the kernel. Single-threaded (-s): no locking.
@@ -42,6 +46,7 @@
 
 static int root_fd = -1;
 static int ignore_fsync;
+static int early_writeback;
 
 /* One inode that is open or has writes not yet flushed. */
 struct node {
@@ -221,6 +226,20 @@ static int apply(struct node *n)
     n->dirty_pages = 0;
     n->size_dirty = 0;
     return 0;
+}
+
+/* Writes one dirty page chosen at random to the backing file (a writeback the program did not ask for). */
+static void write_back_one(struct node *n)
+{
+    size_t pages = (n->size + PAGE - 1) / PAGE;
+    if (n->dirty_pages == 0 || pages == 0) return;
+    size_t p = (size_t)rand() % pages;
+    for (size_t tries = 0; tries < pages && !n->dirty[p]; tries++) p = (p + 1) % pages;
+    if (!n->dirty[p]) return;
+    size_t from = p * PAGE, to = from + PAGE < n->size ? from + PAGE : n->size;
+    if (pwrite(n->fd, n->data + from, to - from, (off_t)from) != (ssize_t)(to - from)) return;
+    n->dirty[p] = 0;
+    n->dirty_pages--;
 }
 
 /* ---- the undo list of directory entries that are not durable yet ---- */
@@ -442,6 +461,7 @@ static int lfs_write(const char *path, const char *buf, size_t size, off_t off, 
         n->size_dirty = 1;
     }
     mark(n, (size_t)off, end);
+    if (early_writeback && rand() % 4 == 0) write_back_one(n);
     return (int)size;
 }
 
@@ -644,9 +664,13 @@ int main(int argc, char *argv[])
     if (i < argc && strcmp(argv[i], "--ignore-fsync") == 0) {
         ignore_fsync = 1;
         i++;
+    } else if (i < argc && strcmp(argv[i], "--early-writeback") == 0) {
+        early_writeback = 1;
+        srand((unsigned)getpid());
+        i++;
     }
     if (argc - i != 2) {
-        fprintf(stderr, "usage: %s [--ignore-fsync] BACKING MOUNTPOINT\n", argv[0]);
+        fprintf(stderr, "usage: %s [--ignore-fsync | --early-writeback] BACKING MOUNTPOINT\n", argv[0]);
         return 2;
     }
     root_fd = open(argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
