@@ -28,14 +28,16 @@ internal sealed record SagaTransfer(string Key, string Account, long Amount, int
 }
 
 /// <summary>
-/// Concurrent clients moving money from p0 to p1: mostly 2PC transfers, one in five a saga, on a few accounts so
-/// that some transfers abort on a locked account. Remembers what every client was told.
+/// Concurrent clients moving money from p0 to p1: mostly 2PC transfers, one in five a saga. The 2PC transfers share
+/// a few accounts, so that some abort on a locked account; each client has its own saga account, because the ledger
+/// service persists a balance computed in memory and two concurrent sagas on one account can persist it in the wrong
+/// order (docs/reliability.md, "Power loss"). Remembers what every client was told.
 /// </summary>
 internal sealed class LedgerLoad
 {
     public const long InitialBalance = 1000;
     public static readonly string[] TransferAccounts = Enumerable.Range(0, 12).Select(i => $"a{i}").ToArray();
-    public static readonly string[] SagaAccounts = Enumerable.Range(0, 4).Select(i => $"s{i}").ToArray();
+    public static readonly string[] SagaAccounts = Enumerable.Range(0, 8).Select(i => $"s{i}").ToArray();
 
     private int _committed;
 
@@ -47,14 +49,18 @@ internal sealed class LedgerLoad
     public int Committed => Volatile.Read(ref _committed);
 
     /// <summary>Runs <paramref name="workers"/> clients until <paramref name="stop"/>; calls cut off by a crash just end.</summary>
-    public Task RunAsync(PowerLossCluster cluster, int round, int workers, int seed, CancellationToken stop) =>
-        Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkerAsync(cluster, round, new Random(seed * 100 + w), stop), CancellationToken.None)));
+    public Task RunAsync(PowerLossCluster cluster, int round, int workers, int seed, CancellationToken stop)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(workers, SagaAccounts.Length);
+        return Task.WhenAll(Enumerable.Range(0, workers).Select(w =>
+            Task.Run(() => WorkerAsync(cluster, round, SagaAccounts[w], new Random(seed * 100 + w), stop), CancellationToken.None)));
+    }
 
-    private async Task WorkerAsync(PowerLossCluster cluster, int round, Random random, CancellationToken stop)
+    private async Task WorkerAsync(PowerLossCluster cluster, int round, string sagaAccount, Random random, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            if (random.Next(5) == 0) await SagaAsync(cluster, new SagaTransfer(Guid.NewGuid().ToString("N"), SagaAccounts[random.Next(SagaAccounts.Length)], random.Next(1, 10), round));
+            if (random.Next(5) == 0) await SagaAsync(cluster, new SagaTransfer(Guid.NewGuid().ToString("N"), sagaAccount, random.Next(1, 10), round));
             else await TransferAsync(cluster, TransferAccounts[random.Next(TransferAccounts.Length)], random.Next(1, 10), round, waitForCompletion: false);
         }
     }
