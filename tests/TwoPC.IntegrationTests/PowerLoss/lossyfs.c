@@ -11,8 +11,8 @@
  * cache is lost, and nothing else is (a fsync that returned is kept whole).
  *
  * Simplifications, all on the lucky side for the programs under test: unlink, rename, chmod, chown and utimens
- * reach BACKING at once (a real power loss may undo them until the directory is synced); pages are never written
- * back on their own between flushes (a real disk may write some of them early, in any order).
+ * reach BACKING at once (a real power loss may undo them until the directory is synced); without --early-writeback,
+ * pages are never written back on their own between flushes (a real disk may write some of them early, in any order).
  *
  * --ignore-fsync makes fsync and fdatasync succeed without making anything durable: a lying disk, to show that a
  * test depends on its flushes.
