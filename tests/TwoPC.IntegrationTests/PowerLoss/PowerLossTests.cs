@@ -16,7 +16,7 @@ public sealed class PowerLossTests(ITestOutputHelper output)
     public async Task PowerCutMidLoad_ThreeTimes_EveryInvariantHoldsInTheFiles()
     {
         // TWOPC_POWERLOSS_DISKS=early-writeback runs the same rounds on disks that also persist random unflushed pages
-        // early (docs/reliability.md, "Power loss": not part of CI, its failures are not explained yet).
+        // early; not part of CI (docs/reliability.md, "Power loss", says what it found).
         var disks = Environment.GetEnvironmentVariable("TWOPC_POWERLOSS_DISKS") == "early-writeback" ? DiskMode.EarlyWriteback : DiskMode.Volatile;
         await using var cluster = await PowerLossCluster.StartAsync(disks, disks);
         var load = new LedgerLoad();
