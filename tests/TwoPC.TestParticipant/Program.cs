@@ -10,6 +10,8 @@ builder.Services.AddSingleton<Ledger>();
 builder.Services.AddSingleton<FlushFault>();
 // Ledger:FailFlushAtCommit=true: the first Commit's record flush fails, so the store fail-stops the process.
 if (builder.Configuration.GetValue("Ledger:FailFlushAtCommit", false)) builder.Services.AddSingleton<TwoPC.Durability.IFileFlusher>(sp => sp.GetRequiredService<FlushFault>());
+// UNSAFE, tests only: --UnsafeTestOnly:SkipFlush=true makes every forced write skip fdatasync (see the power-loss tests).
+if (builder.Configuration.GetValue("UnsafeTestOnly:SkipFlush", false)) builder.Services.AddSingleton<TwoPC.Durability.IFileFlusher, UnsafeSkippedFlusher>();
 builder.Services
     .AddTwoPcParticipant(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
     .AddResource<LedgerResource>("ledger")
