@@ -45,15 +45,28 @@ public sealed class Ledger
 
     public void Unlock(string account, string owner) => _locks.TryRemove(new KeyValuePair<string, string>(account, owner));
 
-    /// <summary>Applies a delta in memory if the result stays non-negative; returns the persisted document.</summary>
-    public BsonDocument? TryApply(string account, long delta)
+    /// <summary>
+    /// Applies a delta in memory if the result stays non-negative; returns the store write that persists it, or null.
+    /// The write adds the delta to the stored balance (read-modify-write inside the SDK's local transaction) instead of
+    /// storing the in-memory result: concurrent branches' writes may reach the store in another order than their
+    /// in-memory applies, and the stored balance must equal the sum of exactly the deltas stored with it.
+    /// </summary>
+    public Action<LiteDatabase>? TryApply(string account, long delta)
     {
         lock (_gate)
         {
             var next = Balance(account) + delta;
             if (next < 0) return null;
             _balances[account] = next;
-            return new BsonDocument { ["_id"] = account, ["balance"] = next };
         }
+
+        return db => AddStored(db, account, delta);
+    }
+
+    private void AddStored(LiteDatabase db, string account, long delta)
+    {
+        var accounts = db.GetCollection(Collection);
+        var stored = accounts.FindById(account) is { } doc ? doc["balance"].AsInt64 : _initialBalance;
+        accounts.Upsert(new BsonDocument { ["_id"] = account, ["balance"] = stored + delta });
     }
 }

@@ -50,8 +50,8 @@ public sealed class LedgerResource(Ledger ledger, IConfiguration configuration, 
 
     private void Apply(LocalWriteContext context, string account, long delta)
     {
-        var doc = ledger.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw {account}");
-        context.Write(db => db.GetCollection(Ledger.Collection).Upsert(doc));
+        var write = ledger.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw {account}");
+        context.Write(write);
         if (context is BranchContext branch) ledger.Unlock(account, branch.TransactionId);
     }
 }

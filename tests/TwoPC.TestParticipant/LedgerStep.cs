@@ -8,17 +8,17 @@ public sealed class LedgerStep(Ledger ledger) : ISagaStepHandler
     public ValueTask<StepResult> ExecuteAsync(SagaStepContext context, CancellationToken cancellationToken)
     {
         var (account, delta, _) = Ledger.Parse(context.Payload);
-        var doc = ledger.TryApply(account, delta);
-        if (doc is null) return ValueTask.FromResult(StepResult.Failed($"insufficient funds in {account}"));
-        context.Write(db => db.GetCollection(Ledger.Collection).Upsert(doc));
+        var write = ledger.TryApply(account, delta);
+        if (write is null) return ValueTask.FromResult(StepResult.Failed($"insufficient funds in {account}"));
+        context.Write(write);
         return ValueTask.FromResult(StepResult.Succeeded());
     }
 
     public ValueTask CompensateAsync(SagaStepContext context, CancellationToken cancellationToken)
     {
         var (account, delta, _) = Ledger.Parse(context.Payload);
-        var doc = ledger.TryApply(account, -delta) ?? throw new InvalidOperationException($"compensation would overdraw {account}");
-        context.Write(db => db.GetCollection(Ledger.Collection).Upsert(doc));
+        var write = ledger.TryApply(account, -delta) ?? throw new InvalidOperationException($"compensation would overdraw {account}");
+        context.Write(write);
         return ValueTask.CompletedTask;
     }
 }

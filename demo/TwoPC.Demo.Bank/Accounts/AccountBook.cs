@@ -91,8 +91,13 @@ public sealed class AccountBook
     }
 
     /// <summary>Adds <paramref name="delta"/> if the balance stays non-negative (or always, with <paramref name="force"/>).</summary>
-    /// <returns>The document to persist, or null when it would overdraw or overflow.</returns>
-    public BsonDocument? TryApply(int account, long delta, bool force = false)
+    /// <returns>
+    /// The store write that persists it, or null when it would overdraw or overflow. The write adds the delta to the
+    /// stored balance (read-modify-write inside the SDK's local transaction) rather than storing the in-memory
+    /// result: concurrent sagas' writes may reach the store in another order than their in-memory applies, and the
+    /// stored balance must be the sum of exactly the deltas whose barrier rows are stored with it.
+    /// </returns>
+    public Action<LiteDatabase>? TryApply(int account, long delta, bool force = false)
     {
         lock (_gate)
         {
@@ -108,8 +113,16 @@ public sealed class AccountBook
 
             if (next < 0 && !force) return null;
             _balances[account] = next;
-            return new BsonDocument { ["_id"] = account, ["balance"] = next };
         }
+
+        return db => AddStored(db, account, delta);
+    }
+
+    private void AddStored(LiteDatabase db, int account, long delta)
+    {
+        var accounts = db.GetCollection(Collection);
+        var stored = accounts.FindById(account) is { } doc ? doc["balance"].AsInt64 : Options.InitialBalance;
+        accounts.Upsert(new BsonDocument { ["_id"] = account, ["balance"] = stored + delta });
     }
 
     /// <summary>

@@ -55,10 +55,10 @@ public sealed class AccountsResource(AccountBook book) : ITransactionalResource
     // The in-memory balance changes before the lock is released (the write lands after CommitAsync returns).
     private void Apply(BranchContext context, int account, long delta)
     {
-        var doc = book.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw account {account}");
+        var persist = book.TryApply(account, delta) ?? throw new InvalidOperationException($"prepared change would overdraw account {account}");
         context.Write(db =>
         {
-            db.GetCollection(AccountBook.Collection).Upsert(doc);
+            persist(db);
             AppliedLog.Record(db, context.TransactionId, account, delta);
         });
         book.UnlockExclusive(account, context.TransactionId);

@@ -13,16 +13,16 @@ public sealed class CreditStep(AccountBook book) : ISagaStepHandler
         var (account, amount) = Payload.Parse(context.Payload);
         if (!book.Exists(account) || amount <= 0) return ValueTask.FromResult(StepResult.Failed($"bad credit {account}:{amount}"));
         // An amount that would overflow the balance used to wrap around and hand a null document to the write.
-        if (book.TryApply(account, amount) is not { } doc) return ValueTask.FromResult(StepResult.Failed($"amount {amount} would overflow account {account}"));
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        if (book.TryApply(account, amount) is not { } persist) return ValueTask.FromResult(StepResult.Failed($"amount {amount} would overflow account {account}"));
+        context.Write(persist);
         return ValueTask.FromResult(StepResult.Succeeded());
     }
 
     public ValueTask CompensateAsync(SagaStepContext context, CancellationToken cancellationToken)
     {
         var (account, amount) = Payload.Parse(context.Payload);
-        var doc = book.TryApply(account, -amount, force: true)!;
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        var persist = book.TryApply(account, -amount, force: true)!;
+        context.Write(persist);
         return ValueTask.CompletedTask;
     }
 }

@@ -9,16 +9,16 @@ public sealed class DebitStep(AccountBook book) : ISagaStepHandler
     {
         var (account, amount) = Payload.Parse(context.Payload);
         if (!book.Exists(account) || amount <= 0) return ValueTask.FromResult(StepResult.Failed($"bad debit {account}:{amount}"));
-        if (book.TryApply(account, -amount) is not { } doc) return ValueTask.FromResult(StepResult.Failed($"insufficient funds in account {account}"));
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        if (book.TryApply(account, -amount) is not { } persist) return ValueTask.FromResult(StepResult.Failed($"insufficient funds in account {account}"));
+        context.Write(persist);
         return ValueTask.FromResult(StepResult.Succeeded());
     }
 
     public ValueTask CompensateAsync(SagaStepContext context, CancellationToken cancellationToken)
     {
         var (account, amount) = Payload.Parse(context.Payload);
-        var doc = book.TryApply(account, amount, force: true)!;
-        context.Write(db => db.GetCollection(AccountBook.Collection).Upsert(doc));
+        var persist = book.TryApply(account, amount, force: true)!;
+        context.Write(persist);
         return ValueTask.CompletedTask;
     }
 }
