@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TwoPC.Coordinator.Storage;
+using TwoPC.Coordinator.Tests.Support;
 using TwoPC.Protocol.V1;
 
 namespace TwoPC.Coordinator.Tests.Services;
@@ -33,19 +34,19 @@ public sealed class LogIdentityGrpcTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _participantHost = Host(b =>
+        _participantHost = LoopbackHost.Create(b =>
         {
             b.Services.AddGrpc();
             b.Services.AddSingleton(_participant);
         });
         _participantHost.MapGrpcService<RecordingParticipant>();
         await _participantHost.StartAsync();
-        _participantAddress = AddressOf(_participantHost);
+        _participantAddress = LoopbackHost.AddressOf(_participantHost);
 
-        _coordinator = Host(b => b.Services.AddTwoPcCoordinator(o => o.DataPath = _dataPath));
+        _coordinator = LoopbackHost.Create(b => b.Services.AddTwoPcCoordinator(o => o.DataPath = _dataPath));
         _coordinator.MapTwoPcCoordinator();
         await _coordinator.StartAsync();
-        _channel = GrpcChannel.ForAddress(AddressOf(_coordinator));
+        _channel = GrpcChannel.ForAddress(LoopbackHost.AddressOf(_coordinator));
     }
 
     [Fact]
@@ -107,18 +108,6 @@ public sealed class LogIdentityGrpcTests : IAsyncLifetime
         if (_participantHost is not null) await _participantHost.DisposeAsync();
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(_dataPath)!, Path.GetFileNameWithoutExtension(_dataPath) + "*")) File.Delete(f);
     }
-
-    private static WebApplication Host(Action<WebApplicationBuilder> configure)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        configure(builder);
-        return builder.Build();
-    }
-
-    private static string AddressOf(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     /// <summary>Votes PREPARED, acknowledges phase 2, and records every Prepare.</summary>
     internal sealed class RecordingParticipant : Participant.ParticipantBase

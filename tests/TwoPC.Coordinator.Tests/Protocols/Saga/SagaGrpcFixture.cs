@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TwoPC.Coordinator.Tests.Support;
 using TwoPC.Protocol.V1;
 
 namespace TwoPC.Coordinator.Tests.Protocols.Saga;
@@ -29,16 +30,16 @@ public sealed class SagaGrpcFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _participant = Host(b =>
+        _participant = LoopbackHost.Create(b =>
         {
             b.Services.AddGrpc();
             b.Services.AddSingleton(Participant);
         });
         _participant.MapGrpcService<FakeSagaParticipant>();
         await _participant.StartAsync();
-        ParticipantAddress = AddressOf(_participant);
+        ParticipantAddress = LoopbackHost.AddressOf(_participant);
 
-        _coordinator = Host(b => b.Services.AddTwoPcCoordinator(o =>
+        _coordinator = LoopbackHost.Create(b => b.Services.AddTwoPcCoordinator(o =>
         {
             o.DataPath = _dataPath;
             o.RetryInitialDelay = TimeSpan.FromMilliseconds(5);
@@ -46,7 +47,7 @@ public sealed class SagaGrpcFixture : IAsyncLifetime
         }));
         _coordinator.MapTwoPcCoordinator();
         await _coordinator.StartAsync();
-        _channel = GrpcChannel.ForAddress(AddressOf(_coordinator));
+        _channel = GrpcChannel.ForAddress(LoopbackHost.AddressOf(_coordinator));
         Client = new TwoPC.Protocol.V1.Coordinator.CoordinatorClient(_channel);
         Admin = new Admin.AdminClient(_channel);
     }
@@ -58,16 +59,4 @@ public sealed class SagaGrpcFixture : IAsyncLifetime
         if (_participant is not null) await _participant.DisposeAsync();
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(_dataPath)!, Path.GetFileNameWithoutExtension(_dataPath) + "*")) File.Delete(f);
     }
-
-    private static WebApplication Host(Action<WebApplicationBuilder> configure)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        configure(builder);
-        return builder.Build();
-    }
-
-    private static string AddressOf(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }
