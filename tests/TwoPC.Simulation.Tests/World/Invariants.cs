@@ -9,6 +9,10 @@ namespace TwoPC.Simulation.Tests.World;
 internal sealed class Invariants(Simulation sim)
 {
     private readonly Dictionary<string, bool> _decided = new(StringComparer.Ordinal);
+
+    // Decisions known only from a coordinator save that has not been confirmed by anything else yet. If the lying
+    // disk drops that save's pages, the decision was never made: nobody heard it and a crash leaves no trace of it.
+    private readonly HashSet<string> _decidedByCachedSave = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(string Step, int Group)>> _compensated = new(StringComparer.Ordinal);
     private readonly HashSet<string> _effects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TransactionRecord> _forgotten = new(StringComparer.Ordinal);
@@ -128,7 +132,21 @@ internal sealed class Invariants(Simulation sim)
             }
         }
 
+        var known = _decided.ContainsKey(r.Id);
         Decide(r.Id, commit, $"coordinator save {r.State}");
+        if (!known) _decidedByCachedSave.Add(r.Id);
+    }
+
+    /// <summary>
+    /// The lying disk dropped the latest, not yet durable version of these records: a decision known only from such
+    /// a save is forgotten (it reached no one; a later save or answer decides again).
+    /// </summary>
+    public void OnDroppedPages(IReadOnlyList<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_decidedByCachedSave.Remove(id) && sim.Log.GetDurable(id)?.State.IsDecided() != true) _decided.Remove(id);
+        }
     }
 
     /// <summary>Agreement, continuously: no transaction has a durably committed branch and a durably aborted one.</summary>
@@ -168,6 +186,7 @@ internal sealed class Invariants(Simulation sim)
     /// <summary>Agreement + Stability: one decision per transaction, never changed.</summary>
     private void Decide(string tx, bool commit, string source)
     {
+        if (!source.StartsWith("coordinator save", StringComparison.Ordinal)) _decidedByCachedSave.Remove(tx);
         if (_decided.TryGetValue(tx, out var first))
         {
             if (first != commit) sim.Violation("Agreement", $"{sim.Name(tx)} was {(first ? "COMMITTED" : "ABORTED")} and is now {(commit ? "COMMITTED" : "ABORTED")} ({source})");
@@ -193,7 +212,9 @@ internal sealed class Invariants(Simulation sim)
     /// </summary>
     private void CheckKeyAppliedOnce(TxPlan plan)
     {
-        var applied = plan.Ids.Where(Applied).ToList();
+        // A transaction whose every branch voted READ_ONLY changed nothing (and its commit is never forced): it
+        // cannot apply a transfer, so a fresh transaction for the key after a crash lost it applies nothing twice.
+        var applied = plan.Ids.Where(id => Applied(id) && !AllReadOnly(id)).ToList();
         for (var i = 0; i < applied.Count; i++)
         {
             for (var j = i + 1; j < applied.Count; j++)
@@ -260,7 +281,7 @@ internal sealed class Invariants(Simulation sim)
                 sim.Violation("SagaOutcome", $"saga {sim.Name(plan.Id)} completed but required step {s.Name} has action={acted}, compensation={undone}");
             if (stored.State == TransactionState.SagaCompensated && acted && !undone && s.CompensationPayload is not null)
                 sim.Violation("SagaOutcome", $"saga {sim.Name(plan.Id)} compensated but step {s.Name} took effect and was not compensated");
-            if (!s.Optional || !acted || !sim.Participant(s.ParticipantAddress).StepHangs.Contains((plan.Id, s.Name))) continue;
+            if (!s.Optional || !acted || !sim.Participant(s.ParticipantAddress).StepHung.Contains((plan.Id, s.Name))) continue;
             // An optional step whose outcome stayed unknown (it acted, no answer ever came): compensated when it
             // can be, otherwise reported in the step and in the saga's reason — never a silent COMPLETED.
             if (s.CompensationPayload is not null && !undone)

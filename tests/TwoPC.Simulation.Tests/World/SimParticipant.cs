@@ -31,6 +31,12 @@ internal sealed class SimParticipant(string name, Simulation sim)
     /// <summary>Steps whose action runs but whose answer never comes back (a resource that hangs after acting).</summary>
     public HashSet<(string Tx, string Step)> StepHangs { get; } = [];
 
+    /// <summary>
+    /// Steps that really acted without answering. A saga's plan is keyed by its id, known only once RunSaga returned,
+    /// so a step the engine executed before that answered normally and is not in this set.
+    /// </summary>
+    public HashSet<(string Tx, string Step)> StepHung { get; } = [];
+
     public string Name => name;
     public string Address => $"http://{name}.sim";
     public bool Up { get; set; } = true;
@@ -101,15 +107,21 @@ internal sealed class SimParticipant(string name, Simulation sim)
         if (Barrier.Read((tx, step, BarrierKind.Action)) is { } done)
         {
             Barrier.Flush();
-            if (StepHangs.Contains((tx, step))) throw new NoReplyException();
+            if (StepHangs.Contains((tx, step))) throw Hung(tx, step);
             return Reply(done);
         }
 
         var row = new BarrierRow(StepSucceeds.GetValueOrDefault((tx, step), true), false);
         Barrier.Write((tx, step, BarrierKind.Action), row, force: true, row.Succeeded ? $"action {tx}/{step}" : null);
         if (row.Succeeded) sim.Checks.OnSagaEffect(this, tx, step, compensation: false);
-        if (StepHangs.Contains((tx, step))) throw new NoReplyException();
+        if (StepHangs.Contains((tx, step))) throw Hung(tx, step);
         return Reply(row);
+    }
+
+    private NoReplyException Hung(string tx, string step)
+    {
+        StepHung.Add((tx, step));
+        return new NoReplyException();
     }
 
     public bool Compensate(string tx, string step)

@@ -83,7 +83,11 @@ internal sealed partial class Simulation
             }
         }
 
-        Log.OnDroppedPages = ids => Trace($"fsync fails: dirty pages of {string.Join(",", ids.Select(Name))} dropped (still readable, not durable)");
+        Log.OnDroppedPages = ids =>
+        {
+            Trace($"fsync fails: dirty pages of {string.Join(",", ids.Select(Name))} dropped (still readable, not durable)");
+            Checks.OnDroppedPages(ids);
+        };
     }
 
     public SimConfig Config { get; }
