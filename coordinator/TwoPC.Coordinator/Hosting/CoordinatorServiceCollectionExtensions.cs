@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TwoPC.Coordinator;
 using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;

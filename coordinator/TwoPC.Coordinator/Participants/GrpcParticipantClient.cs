@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Grpc.Core;
-using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;
 using Microsoft.Extensions.Options;

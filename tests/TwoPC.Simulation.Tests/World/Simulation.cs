@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using TwoPC.Coordinator;
 using TwoPC.Coordinator.Diagnostics;
-using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using TwoPC.Coordinator.Diagnostics;
-using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;

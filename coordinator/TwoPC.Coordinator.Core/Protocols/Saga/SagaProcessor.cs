@@ -22,7 +22,7 @@ public sealed partial class SagaProcessor(EngineServices engine) : ITransactionP
     /// <inheritdoc />
     /// <remarks>
     /// A saga that parks (NEEDS_ATTENTION) does not end this call: its caller is told (<see cref="TransactionHandle.Finished"/>),
-    /// and the same driver then waits for the next retry (<see cref="Hosting.CoordinatorOptions.ParkedSagaRetryInterval"/>)
+    /// and the same driver then waits for the next retry (<see cref="CoordinatorOptions.ParkedSagaRetryInterval"/>)
     /// or an operator's resume, and carries on. It returns once the saga completed or compensated, or when cancelled.
     /// </remarks>
     public async Task ResumeAsync(TransactionHandle handle, CancellationToken cancellationToken)

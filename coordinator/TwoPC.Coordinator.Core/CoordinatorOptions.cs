@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace TwoPC.Coordinator.Hosting;
+namespace TwoPC.Coordinator;
 
 /// <summary>Coordinator settings (configuration section <c>TwoPC:Coordinator</c>). Validated on start.</summary>
 public sealed class CoordinatorOptions : IValidatableObject

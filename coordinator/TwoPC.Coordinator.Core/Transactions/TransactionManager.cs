@@ -225,12 +225,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
 
     private static bool IsId(string value) => TransactionIds.IsValid(value);
 
-    private static string Require(string transactionId)
-    {
-        if (string.IsNullOrWhiteSpace(transactionId)) throw new InvalidRequestException("transaction_id", "is required");
-        if (!IsId(transactionId)) throw new InvalidRequestException("transaction_id", $"'{Truncate(transactionId)}' is not a transaction id (32 lower-case hex digits)");
-        return transactionId;
-    }
+    private static string Require(string transactionId) => RequestValidation.TransactionId(transactionId, "transaction_id");
 
     private TimeSpan ValidateTimeout(TimeSpan? timeout, string field)
     {
@@ -242,8 +237,8 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
 
     private void ValidateBranch(BranchSpec branch, string prefix)
     {
-        ValidateAddress(branch.ParticipantAddress, prefix + "participant_address");
-        ValidateName(branch.Resource, prefix + "resource");
+        RequestValidation.Address(branch.ParticipantAddress, prefix + "participant_address");
+        RequestValidation.Name(branch.Resource, prefix + "resource");
         if (branch.Payload.Length > engine.Options.MaxPayloadBytes)
             throw new InvalidRequestException(prefix + "payload", $"is {branch.Payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
         if (branch.BranchKey is { Length: > 128 }) throw new InvalidRequestException(prefix + "branch_key", "must be at most 128 characters");
@@ -258,22 +253,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         BranchKey = string.IsNullOrEmpty(spec.BranchKey) ? null : spec.BranchKey,
     };
 
-    /// <summary>Throws unless <paramref name="address"/> is an absolute http(s) URI.</summary>
-    public static void ValidateAddress(string address, string field)
-    {
-        if (string.IsNullOrWhiteSpace(address)) throw new InvalidRequestException(field, "is required");
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
-            throw new InvalidRequestException(field, $"'{Truncate(address)}' is not an absolute http:// or https:// address");
-    }
-
-    /// <summary>Throws unless <paramref name="name"/> is a non-empty name of at most 200 characters.</summary>
-    public static void ValidateName(string name, string field)
-    {
-        if (string.IsNullOrWhiteSpace(name)) throw new InvalidRequestException(field, "is required");
-        if (name.Length > 200) throw new InvalidRequestException(field, "must be at most 200 characters");
-    }
-
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+    private static string Truncate(string s) => RequestValidation.Truncate(s);
 }
 
 /// <summary>The answer to Commit/Abort.</summary>

@@ -28,10 +28,10 @@ public sealed partial class SagaProcessor
         {
             var s = steps[i];
             var at = $"steps[{i}]";
-            TransactionManager.ValidateName(s.Name, at + ".name");
+            RequestValidation.Name(s.Name, at + ".name");
             if (!names.Add(s.Name)) throw new InvalidRequestException(at + ".name", $"duplicate step name '{s.Name}'; step names must be unique in a saga");
-            TransactionManager.ValidateAddress(s.ParticipantAddress, at + ".participant_address");
-            TransactionManager.ValidateName(s.Resource, at + ".resource");
+            RequestValidation.Address(s.ParticipantAddress, at + ".participant_address");
+            RequestValidation.Name(s.Resource, at + ".resource");
             if (s.Group < 0) throw new InvalidRequestException(at + ".group", $"step '{s.Name}': group must not be negative");
             if (!s.Optional && s.CompensationPayload is null)
                 throw new InvalidRequestException(at + ".compensation_payload", $"step '{s.Name}' is required but has no compensation; only optional steps may omit it");

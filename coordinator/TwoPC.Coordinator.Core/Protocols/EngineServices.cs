@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TwoPC.Coordinator.Diagnostics;
-using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;

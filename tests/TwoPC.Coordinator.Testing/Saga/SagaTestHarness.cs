@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NSubstitute;
 using TwoPC.Coordinator.Diagnostics;
-using TwoPC.Coordinator.Hosting;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;

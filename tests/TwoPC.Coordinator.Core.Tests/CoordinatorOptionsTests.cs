@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using TwoPC.Coordinator.Hosting;
 
 namespace TwoPC.Coordinator.Tests.Hosting;
 
