@@ -45,8 +45,6 @@ internal sealed class SagaTransfers(BankCluster cluster, string runId, TimeSpan 
     }
 
     // In doubt or unreachable: retry with the same key. The coordinator checks the steps' participants before it
-    // records a saga, and a bank that is down is answered as InvalidArgument ("did not answer Describe").
-    private static bool IsTransient(Exception ex) =>
-        ex is TransactionInDoubtException or TransactionRetryLaterException
-        || ex is ArgumentException a && a.Message.Contains("Describe", StringComparison.Ordinal);
+    // records a saga; a bank that is down is answered "retry later" (it did not answer Describe; nothing ran).
+    private static bool IsTransient(Exception ex) => ex is TransactionInDoubtException or TransactionRetryLaterException;
 }

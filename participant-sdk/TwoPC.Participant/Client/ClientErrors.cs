@@ -19,6 +19,9 @@ internal static class ClientErrors
     public static Exception Map(RpcException ex, CoordinatorCall call, string? transactionId)
     {
         var detail = $"{call} failed: {ex.StatusCode} {ex.Status.Detail}";
+        // The coordinator itself answered "retry later": nothing was recorded or decided, whatever the call.
+        if (ex.StatusCode == StatusCode.Unavailable && ex.Trailers.GetValue("twopc-error") == "retry-later")
+            return new TransactionRetryLaterException(transactionId, detail, ex);
         switch (ex.StatusCode)
         {
             case StatusCode.InvalidArgument:

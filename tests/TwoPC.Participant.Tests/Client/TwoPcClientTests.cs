@@ -83,6 +83,26 @@ public sealed class TwoPcClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunSaga_CoordinatorSaysRetryLater_IsRetryLater_NotInDoubt()
+    {
+        _coordinator.OnRunSaga = _ => throw new RpcException(new Status(StatusCode.Unavailable, "participant did not answer Describe; nothing ran"),
+            new Metadata { { "twopc-error", "retry-later" } });
+
+        var error = await Assert.ThrowsAsync<TransactionRetryLaterException>(() =>
+            _client.Saga().Step("flight", new Uri("http://127.0.0.1:5001"), "reserve", new byte[] { 1 }, new byte[] { 2 }).RunAsync());
+        Assert.Contains("nothing ran", error.Message);
+    }
+
+    [Fact]
+    public async Task RunSaga_TransportUnavailable_IsInDoubt()
+    {
+        _coordinator.OnRunSaga = _ => throw Status(StatusCode.Unavailable);
+
+        await Assert.ThrowsAsync<TransactionInDoubtException>(() =>
+            _client.Saga().Step("flight", new Uri("http://127.0.0.1:5001"), "reserve", new byte[] { 1 }, new byte[] { 2 }).RunAsync());
+    }
+
+    [Fact]
     public async Task Commit_UnknownTransactionWithTwoBranches_IsDefinitelyAborted()
     {
         _coordinator.OnCommit = _ => throw Status(StatusCode.NotFound);

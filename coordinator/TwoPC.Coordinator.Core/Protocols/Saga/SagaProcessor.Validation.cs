@@ -104,11 +104,12 @@ public sealed partial class SagaProcessor
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new InvalidRequestException("steps", $"participant at {address} did not answer Describe within {DescribeTimeout}");
+            // Not bad input: the participant may be restarting. Nothing was recorded or run; the client may retry.
+            throw new RetryLaterException($"steps: participant at {address} did not answer Describe within {DescribeTimeout}; nothing ran, retry");
         }
         catch (ParticipantUnreachableException ex)
         {
-            throw new InvalidRequestException("steps", $"participant at {address} did not answer Describe: {ex.Message}");
+            throw new RetryLaterException($"steps: participant at {address} did not answer Describe ({ex.Message}); nothing ran, retry", ex);
         }
         catch (ParticipantRejectedException ex)
         {

@@ -98,7 +98,7 @@ public sealed class RunSagaManagerTests
     {
         var sut = CreateSut();
         _h.Participants.DescribeAsync("http://127.0.0.1:5001", Arg.Any<CancellationToken>()).ThrowsAsync(new ParticipantUnreachableException("down"));
-        await Assert.ThrowsAsync<InvalidRequestException>(() => sut.RunSagaAsync(Shopping(), null, false, null, CancellationToken.None));
+        await Assert.ThrowsAsync<RetryLaterException>(() => sut.RunSagaAsync(Shopping(), null, false, null, CancellationToken.None));
 
         _h.Participants.DescribeAsync("http://127.0.0.1:5001", Arg.Any<CancellationToken>())
             .Returns(((IReadOnlyList<string>)[], (IReadOnlyList<string>)["leave", "flight", "hotel", "car", "order", "payment", "shipping"]));

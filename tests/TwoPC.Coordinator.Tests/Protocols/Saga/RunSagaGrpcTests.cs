@@ -110,12 +110,17 @@ public sealed class RunSagaGrpcTests(SagaGrpcFixture fixture) : IClassFixture<Sa
     }
 
     [Fact]
-    public async Task RunSaga_ParticipantNobodyListensOn_InvalidArgumentNamingTheAddress()
+    public async Task RunSaga_ParticipantNobodyListensOn_UnavailableNamingTheAddress_AndNothingRuns()
     {
         const string nowhere = "http://127.0.0.1:1";
-        var ex = await InvalidAsync(new RunSagaRequest { Wait = true, Steps = { Step("order", 0), Step("payment", 1, address: nowhere) } });
+        var before = fixture.Participant.Calls.Count(c => c.Kind == "execute");
+        var ex = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.RunSagaAsync(
+            new RunSagaRequest { Wait = true, Steps = { Step("order", 0), Step("payment", 1, address: nowhere) } }, deadline: Deadline).ResponseAsync);
 
+        // A participant that does not answer may be restarting: not bad input, but "nothing ran, retry".
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
         Assert.Contains($"participant at {nowhere} did not answer Describe", ex.Status.Detail);
+        Assert.Equal(before, fixture.Participant.Calls.Count(c => c.Kind == "execute"));
     }
 
     [Fact]
