@@ -94,6 +94,7 @@ public sealed class EngineServices(
             }
             catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
             {
+                CoordinatorLog.DriverStopped(Logger, handle.Id);
             }
             catch (Exception ex)
             {

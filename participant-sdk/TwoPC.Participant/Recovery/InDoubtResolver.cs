@@ -95,6 +95,7 @@ internal sealed class InDoubtResolver : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            ParticipantLog.InDoubtScanStopped(_logger);
         }
 
         await Task.WhenAll(_active.Values).ConfigureAwait(false);
@@ -151,6 +152,7 @@ internal sealed class InDoubtResolver : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            ParticipantLog.InDoubtResolveStopped(_logger, record.TransactionId, record.BranchId);
         }
     }
 

@@ -184,8 +184,9 @@ public sealed partial class TwoPhaseCommitProcessor
                 await ApplyOnePhaseAsync(handle, branch, reply).ConfigureAwait(false);
                 return;
             }
-            catch (ParticipantUnreachableException)
+            catch (ParticipantUnreachableException ex)
             {
+                CoordinatorLog.OnePhaseRetry(engine.Logger, handle.Id, branch.BranchId, attempt, ex.Message);
             }
             catch (ParticipantRejectedException ex)
             {
