@@ -55,7 +55,8 @@ public static class ParticipantServiceCollectionExtensions
             .Validate(o => o.CoordinatorAddress is { IsAbsoluteUri: true }, "TwoPcClientOptions.CoordinatorAddress must be an absolute URI.")
             .Validate(o => o.CallTimeout > TimeSpan.Zero && o.CompletionTimeout > TimeSpan.Zero, "TwoPcClientOptions timeouts must be positive.")
             .ValidateOnStart();
-        services.TryAddSingleton(sp => new TwoPcClient(sp.GetRequiredService<IOptions<TwoPcClientOptions>>().Value));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new TwoPcClient(sp.GetRequiredService<IOptions<TwoPcClientOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 
