@@ -104,7 +104,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
 
     /// <summary>
     /// Stops the store for good, as a failed forced write does: every later write fails and
-    /// <see cref="GroupCommitOptions.OnFailStop"/> runs (once). For callers whose in-memory state no longer matches
+    /// <see cref="GroupCommitOptions.OnFailStop"/> runs (once). For callers whose in-memory state does not match
     /// the disk, for instance because a record write failed after a resource had already changed memory.
     /// </summary>
     public void FailStop(Exception cause) => EnterFailed(cause);
@@ -176,7 +176,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             catch (Exception ex)
             {
                 // The checkpoint copies the log into the data file and empties the log: once it has started, a failure
-                // (or a failed flush of the data file afterwards) may have lost pages that the log no longer holds.
+                // (or a failed flush of the data file afterwards) may have lost pages that the emptied log does not hold.
                 _metrics.AddCheckpointFailure();
                 EnterFailed(ex);
             }
@@ -204,7 +204,7 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
         }
         catch (Exception ex)
         {
-            // Some, none or all of the batch may be durable, and nothing this process writes from now on can be
+            // Some, none or all of the batch may be durable, and nothing this process writes after this can be
             // trusted: fail-stop. The callback runs before anyone of the batch hears of the failure.
             FailAll(batch, start, count, EnterFailed(ex));
             return;

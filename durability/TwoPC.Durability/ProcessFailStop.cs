@@ -5,7 +5,7 @@ namespace TwoPC.Durability;
 /// <summary>
 /// Fail-stop for a failed store: logs Critical and ends the process at once with a non-zero exit code
 /// (<see cref="Environment.FailFast(string, Exception)"/>: SIGABRT, exit code 134 on Linux, the message on stderr).
-/// No shutdown code runs, so nothing more is written from memory that may no longer match the disk; the restarted
+/// No shutdown code runs, so nothing more is written from memory that may not match the disk; the restarted
 /// process rebuilds its state from the files (crash recovery), as PostgreSQL does when fsync fails.
 /// </summary>
 public sealed partial class ProcessFailStop(ILogger<ProcessFailStop> logger) : IStorageFailStop

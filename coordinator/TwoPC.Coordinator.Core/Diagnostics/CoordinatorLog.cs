@@ -59,6 +59,12 @@ internal static partial class CoordinatorLog
     [LoggerMessage(47, LogLevel.Error, "Transaction {TransactionId}: log mismatch: a participant prepared it under decision log {ExpectedLogId}, this coordinator runs log {LogId} and has no record; not presuming abort", EventName = "LogMismatch")]
     public static partial void LogMismatch(ILogger logger, string transactionId, string expectedLogId, string logId);
 
+    [LoggerMessage(11, LogLevel.Debug, "Transaction {TransactionId}: background work stopped by shutdown; recovery resumes it from the log", EventName = "DriverStopped")]
+    public static partial void DriverStopped(ILogger logger, string transactionId);
+
+    [LoggerMessage(12, LogLevel.Debug, "Transaction {TransactionId}: one-phase branch {BranchId} unreachable on attempt {Attempt}: {Error}", EventName = "OnePhaseRetry")]
+    public static partial void OnePhaseRetry(ILogger logger, string transactionId, int branchId, int attempt, string error);
+
     [LoggerMessage(20, LogLevel.Warning, "Transaction {TransactionId}: decision rewrite attempt {Attempt} failed; retrying", EventName = "DecisionRewriteFailed")]
     public static partial void DecisionRewriteFailed(ILogger logger, string transactionId, int attempt, Exception error);
 }

@@ -52,8 +52,8 @@ public sealed class EngineServices(
     /// <summary>Source of retry jitter (default: <see cref="System.Random.Shared"/>; the simulation passes a seeded one).</summary>
     public Random Random { get; init; } = Random.Shared;
 
-    /// <summary>Makes new transaction ids (default: <see cref="TransactionIds.New"/>; the simulation makes seeded ones).</summary>
-    public Func<string> NewTransactionId { get; init; } = TransactionIds.New;
+    /// <summary>Makes new transaction ids (default: <see cref="TransactionIds.New(TimeProvider)"/> on <see cref="Time"/>; the simulation makes seeded ones).</summary>
+    public Func<string> NewTransactionId { get; init; } = () => TransactionIds.New(time);
 
     /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="Backoff"/>), jittered from <see cref="Random"/>.</summary>
     public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => Transactions.Backoff.Delay(attempt, initial, max, Random);
@@ -94,6 +94,7 @@ public sealed class EngineServices(
             }
             catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
             {
+                CoordinatorLog.DriverStopped(Logger, handle.Id);
             }
             catch (Exception ex)
             {

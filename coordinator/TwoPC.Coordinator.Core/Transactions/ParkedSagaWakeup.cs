@@ -19,8 +19,8 @@ public sealed class ParkedSagaWakeup
     public string? Note { get; private set; }
 
     /// <summary>
-    /// Completes with a copy of the record once the driver has durably recorded the resume (the saga is no longer
-    /// parked); fails or is cancelled if it could not.
+    /// Completes with a copy of the record once the driver has durably recorded the resume (the saga has left
+    /// NEEDS_ATTENTION); fails or is cancelled if it could not.
     /// </summary>
     public Task<TransactionRecord> Resumed => _resumed.Task;
 

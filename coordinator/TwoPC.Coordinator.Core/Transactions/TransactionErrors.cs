@@ -22,7 +22,7 @@ public sealed class InvalidRequestException(string field, string message) : Coor
 public sealed class TransactionStateConflictException(string message) : CoordinatorException(message);
 
 /// <summary>
-/// The outcome is not known right now (a storage write or a reply failed ambiguously). The coordinator keeps
+/// The outcome is not known yet (a storage write or a reply failed ambiguously). The coordinator keeps
 /// resolving it from durable state; ask again with GetTransaction. Distinct from "aborted" and "retry later".
 /// </summary>
 public sealed class TransactionInDoubtException(string transactionId, string message, Exception? inner = null)

@@ -9,10 +9,14 @@ public static class TransactionIds
 {
     private static long _last;
 
-    /// <summary>A new id, greater than every id this process made before.</summary>
-    public static string New()
+    /// <summary>A new id from the system clock, greater than every id this process made before.</summary>
+    public static string New() => New(TimeProvider.System);
+
+    /// <summary>A new id from <paramref name="time"/>, greater than every id this process made before.</summary>
+    public static string New(TimeProvider time)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds() << 16;
         long next;
         long last;
         do
@@ -24,7 +28,7 @@ public static class TransactionIds
         return next.ToString("x16") + Random.Shared.NextInt64().ToString("x16");
     }
 
-    /// <summary>An id made at <paramref name="time"/> (for tests and tools; <see cref="New"/> for new transactions).</summary>
+    /// <summary>An id made at <paramref name="time"/> (for tests and tools; <see cref="New(TimeProvider)"/> for new transactions).</summary>
     public static string At(DateTimeOffset time) => (time.ToUnixTimeMilliseconds() << 16).ToString("x16") + Random.Shared.NextInt64().ToString("x16");
 
     /// <summary>Every id made before <paramref name="time"/> sorts below this string.</summary>

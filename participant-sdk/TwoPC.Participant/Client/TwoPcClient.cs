@@ -11,11 +11,20 @@ namespace TwoPC.Participant.Client;
 public sealed class TwoPcClient : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private readonly TimeProvider _time;
 
-    /// <summary>Creates the client and its channel.</summary>
+    /// <summary>Creates the client and its channel; call deadlines come from the system clock.</summary>
     public TwoPcClient(TwoPcClientOptions options)
+        : this(options, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates the client and its channel; call deadlines come from <paramref name="timeProvider"/>.</summary>
+    public TwoPcClient(TwoPcClientOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _time = timeProvider;
         CoordinatorAddress = options.CoordinatorAddress is { IsAbsoluteUri: true } address
             ? address
             : throw new ArgumentException("TwoPcClientOptions.CoordinatorAddress must be an absolute URI.", nameof(options));
@@ -91,7 +100,7 @@ public sealed class TwoPcClient : IDisposable
     public SagaBuilder Saga() => new(this);
 
     internal CallOptions Call(TimeSpan timeout, CancellationToken cancellationToken) =>
-        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
+        new(deadline: _time.GetUtcNow().UtcDateTime + timeout, cancellationToken: cancellationToken);
 
     internal async Task<T> CallAsync<T>(Func<P.Coordinator.CoordinatorClient, AsyncUnaryCall<T>> call, CoordinatorCall kind, string? transactionId)
     {

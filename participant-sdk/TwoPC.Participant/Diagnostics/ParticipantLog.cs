@@ -53,4 +53,10 @@ internal static partial class ParticipantLog
 
     [LoggerMessage(EventId = 343, EventName = "PreparedRecordUnreadable", Level = LogLevel.Error, Message = "Prepared record {Key} cannot be read; it is skipped by in-doubt resolution until it can")]
     public static partial void PreparedRecordUnreadable(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 344, EventName = "InDoubtResolveStopped", Level = LogLevel.Debug, Message = "Resolving in-doubt branch {TransactionId}/{BranchId} stopped by shutdown; the prepared record stays for the next start")]
+    public static partial void InDoubtResolveStopped(ILogger logger, string transactionId, int branchId);
+
+    [LoggerMessage(EventId = 345, EventName = "InDoubtScanStopped", Level = LogLevel.Debug, Message = "In-doubt scan stopped by shutdown")]
+    public static partial void InDoubtScanStopped(ILogger logger);
 }

@@ -28,12 +28,4 @@ public sealed class ParticipantOptions
 
     /// <summary>Largest Prepare / Execute / Compensate payload accepted, in bytes. Default 64 KiB.</summary>
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
-
-    /// <summary>
-    /// Fault points for crash tests only (e.g. <c>participant.prepared-durable=Crash</c>): the process kills itself
-    /// with SIGKILL at that point. Points: <c>participant.before-prepared-record</c>, <c>participant.prepared-durable</c>
-    /// (record forced, vote not yet sent), <c>participant.commit-durable</c> (commit record forced, ack not yet sent).
-    /// Default: none.
-    /// </summary>
-    public Dictionary<string, string> FaultPoints { get; set; } = new(StringComparer.Ordinal);
 }

@@ -95,6 +95,7 @@ internal sealed class InDoubtResolver : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            ParticipantLog.InDoubtScanStopped(_logger);
         }
 
         await Task.WhenAll(_active.Values).ConfigureAwait(false);
@@ -151,6 +152,7 @@ internal sealed class InDoubtResolver : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            ParticipantLog.InDoubtResolveStopped(_logger, record.TransactionId, record.BranchId);
         }
     }
 
@@ -165,7 +167,7 @@ internal sealed class InDoubtResolver : BackgroundService
         {
             var request = new P.GetTransactionRequest { TransactionId = record.TransactionId, ResolveInDoubt = true, LogId = record.LogId };
             var info = await _channels.Get(address).GetTransactionAsync(request,
-                deadline: DateTime.UtcNow + _options.InDoubtRetryMax, cancellationToken: stoppingToken).ResponseAsync.ConfigureAwait(false);
+                deadline: _time.GetUtcNow().UtcDateTime + _options.InDoubtRetryMax, cancellationToken: stoppingToken).ResponseAsync.ConfigureAwait(false);
             var decision = InDoubtClassifier.Classify(info);
             if (decision == InDoubtDecision.Pending) return ("coordinator state " + info.State, null);
             var command = new BranchCommand(record.TransactionId, record.BranchId, record.Resource);

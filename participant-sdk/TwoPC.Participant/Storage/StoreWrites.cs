@@ -22,7 +22,7 @@ internal static class StoreWrites
 
     /// <summary>
     /// Runs a durable write. With <paramref name="callbackRan"/>, a failure of any kind (the store's, or a local write
-    /// that threw) stops the store, because the callback's in-memory effect may now be applied without its record and a
+    /// that threw) stops the store, because the callback's in-memory effect may be applied without its record and a
     /// retry would apply it twice. Failures become transient errors after being logged.
     /// </summary>
     public static async Task WriteAsync(IParticipantStore store, ILogger logger, Action<LiteDatabase> write, bool force, bool callbackRan, string operation, string transactionId)

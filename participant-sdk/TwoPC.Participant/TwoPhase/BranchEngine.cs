@@ -19,6 +19,7 @@ internal sealed partial class BranchEngine
     private readonly TimeProvider _time;
     private readonly ILogger<BranchEngine> _logger;
     private readonly ParticipantOptions _options;
+    private readonly Dictionary<string, string> _faultPoints;
     private readonly KeyedLock _locks = new();
 
     public BranchEngine(
@@ -27,6 +28,7 @@ internal sealed partial class BranchEngine
         ParticipantCounters counters,
         TimeProvider time,
         IOptions<ParticipantOptions> options,
+        IOptions<ParticipantFaultOptions> faults,
         ILogger<BranchEngine> logger)
     {
         _store = store;
@@ -34,13 +36,14 @@ internal sealed partial class BranchEngine
         _counters = counters;
         _time = time;
         _options = options.Value;
+        _faultPoints = faults.Value.FaultPoints;
         _logger = logger;
     }
 
     /// <summary>Crash-test fault point: kills the process with SIGKILL when configured (never by default).</summary>
     private void Fault(string point, string transactionId)
     {
-        if (_options.FaultPoints.Count == 0 || !_options.FaultPoints.TryGetValue(point, out var action) || action != "Crash") return;
+        if (_faultPoints.Count == 0 || !_faultPoints.TryGetValue(point, out var action) || action != "Crash") return;
         Console.Error.WriteLine($"FAULT {point} crash tx={transactionId}");
         System.Diagnostics.Process.GetCurrentProcess().Kill();
     }

@@ -71,7 +71,7 @@ public sealed partial class SagaProcessor
         var call = step.Clone();
         var limit = engine.Options.CompensationAttemptLimit;
         var attempt = step.State == BranchState.StepCompensating && step.CompensationAttempts > 0 ? step.CompensationAttempts - 1 : step.CompensationAttempts;
-        if (step.State == BranchState.StepCompensationFailed) attempt = 0; // parked earlier and now retried: a fresh budget
+        if (step.State == BranchState.StepCompensationFailed) attempt = 0; // a parked step being retried gets a fresh budget
         string lastError = "no answer";
         while (true)
         {

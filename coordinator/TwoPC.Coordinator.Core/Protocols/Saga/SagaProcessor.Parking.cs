@@ -72,7 +72,7 @@ public sealed partial class SagaProcessor
     /// <summary>
     /// Back from NEEDS_ATTENTION to the phase that parked: compensating (a required step failed: every required step
     /// that is not still plainly succeeded shows the rollback) with its rollback reason, or running (the saga
-    /// reached its target and was undoing an unknown optional step). No longer completed.
+    /// reached its target and was undoing an unknown optional step), with CompletedAt cleared.
     /// </summary>
     private static void Unpark(TransactionRecord r)
     {

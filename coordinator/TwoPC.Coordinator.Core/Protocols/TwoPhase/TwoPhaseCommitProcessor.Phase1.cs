@@ -9,7 +9,7 @@ public sealed partial class TwoPhaseCommitProcessor
 {
     /// <summary>
     /// Sends Prepare to every branch in parallel and returns as soon as one votes ABORT, or when all answered.
-    /// Calls still running after an early abort go on in the background; their votes no longer matter.
+    /// Calls still running after an early abort go on in the background; their votes are ignored.
     /// </summary>
     private async Task<(string? AbortReason, Dictionary<int, PrepareReply> Votes)> CollectVotesAsync(string transactionId, List<BranchRecord> branches, DateTimeOffset deadline)
     {
@@ -184,8 +184,9 @@ public sealed partial class TwoPhaseCommitProcessor
                 await ApplyOnePhaseAsync(handle, branch, reply).ConfigureAwait(false);
                 return;
             }
-            catch (ParticipantUnreachableException)
+            catch (ParticipantUnreachableException ex)
             {
+                CoordinatorLog.OnePhaseRetry(engine.Logger, handle.Id, branch.BranchId, attempt, ex.Message);
             }
             catch (ParticipantRejectedException ex)
             {

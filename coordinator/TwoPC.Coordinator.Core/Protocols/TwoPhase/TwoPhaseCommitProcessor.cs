@@ -20,9 +20,10 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
     /// <summary>Runs the protocol for a client's Commit and answers with the decision.</summary>
     public async Task<CommitResult> CommitAsync(TransactionHandle handle, bool waitForCompletion, CancellationToken cancellationToken)
     {
-        List<BranchRecord> branches;
-        bool onePhase;
-        DateTimeOffset deadline;
+        AfterGate next;
+        List<BranchRecord> branches = [];
+        var onePhase = false;
+        var deadline = default(DateTimeOffset);
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = handle.Record;
@@ -41,6 +42,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                         record.State = TransactionState.Committed;
                         record.DecidedAt = engine.Now;
                         engine.Metrics.Add("committed");
+                        next = AfterGate.Finish;
                         break;
                     }
 
@@ -50,39 +52,60 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                     onePhase = engine.Options.OnePhaseCommit && branches.Count == 1;
                     handle.OnePhase = onePhase;
                     deadline = record.Deadline;
-                    goto run;
+                    next = AfterGate.Run;
+                    break;
                 case TransactionState.Preparing:
-                    goto wait;
+                    next = AfterGate.Wait;
+                    break;
                 default:
                     if (record.State.IsAbortDecided() && !WentThroughPrepare(record)) throw AbortedBeforeCommit(record);
-                    goto answer;
+                    next = AfterGate.Answer;
+                    break;
             }
         }
 
-        // Zero branches: committed with nothing to do.
-        await engine.FinishAsync(handle).ConfigureAwait(false);
-        return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
-
-    wait:
-        // A Commit is already running (a retried call): answer with its decision.
-        await handle.Decided.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-
-    answer:
-        return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
-
-    run:
-        await engine.Faults.HitAsync(FaultPoints.BeforePrepare, handle.Id, cancellationToken).ConfigureAwait(false);
-        if (onePhase)
+        switch (next)
         {
-            await OnePhaseAsync(handle, branches[0], deadline, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            var (abortReason, votes) = await CollectVotesAsync(handle.Id, branches, deadline).ConfigureAwait(false);
-            await DecideAsync(handle, votes, abortReason).ConfigureAwait(false);
+            case AfterGate.Finish:
+                // Zero branches: committed with nothing to do.
+                await engine.FinishAsync(handle).ConfigureAwait(false);
+                break;
+            case AfterGate.Wait:
+                // A Commit is already running (a retried call): answer with its decision.
+                await handle.Decided.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            case AfterGate.Run:
+                await engine.Faults.HitAsync(FaultPoints.BeforePrepare, handle.Id, cancellationToken).ConfigureAwait(false);
+                if (onePhase)
+                {
+                    await OnePhaseAsync(handle, branches[0], deadline, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var (abortReason, votes) = await CollectVotesAsync(handle.Id, branches, deadline).ConfigureAwait(false);
+                    await DecideAsync(handle, votes, abortReason).ConfigureAwait(false);
+                }
+
+                break;
         }
 
         return await AnswerAsync(handle, waitForCompletion, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What CommitAsync does once it leaves the handle's lock.</summary>
+    private enum AfterGate
+    {
+        /// <summary>The state is already decided: answer with it.</summary>
+        Answer,
+
+        /// <summary>Committed with no branches: finish, then answer.</summary>
+        Finish,
+
+        /// <summary>Another Commit is running the protocol: wait for its decision, then answer.</summary>
+        Wait,
+
+        /// <summary>This call starts the protocol: prepare, decide, then answer.</summary>
+        Run,
     }
 
     /// <summary>A client's Abort: decides abort unless commit is already decided.</summary>

@@ -114,7 +114,7 @@ public sealed class InMemoryTransactionLog : ITransactionLog
         Flushes++;
     }
 
-    /// <summary>What a crash right now would leave of the record: the flushed version only.</summary>
+    /// <summary>What a crash at this point would leave of the record: the flushed version only.</summary>
     public TransactionRecord? GetDurable(string transactionId)
     {
         lock (_gate) return _disk.TryGetValue(transactionId, out var r) ? r.Clone() : null;
