@@ -17,16 +17,18 @@ public sealed class LogIdentityTests
         await using var cluster = await Cluster.StartAsync(2, ["--TwoPC:Faults:Points:2pc.after-first-commit-ack=Crash"],
             i => i == 1 ? ["--Ledger:HangCommit=true"] : []);
         var tx = await cluster.BeginTransferAsync("erin", 100);
+        string answer;
         try
         {
-            await tx.CommitAsync();
+            answer = (await tx.CommitAsync()).ToString();
         }
-        catch (TwoPcTransactionException)
+        catch (TwoPcTransactionException ex)
         {
             // The answer may be lost with the process.
+            answer = ex.ToString();
         }
 
-        await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        await cluster.WaitForCoordinatorCrashAsync(TimeSpan.FromSeconds(30), answer);
         Assert.Contains("FAULT 2pc.after-first-commit-ack", cluster.Coordinator.Output);
         var b = cluster.Participants[1];
         b.Kill();

@@ -46,6 +46,23 @@ internal sealed class Cluster : IAsyncDisposable
         return tx;
     }
 
+    /// <summary>
+    /// Waits until the coordinator exits at a Crash fault point; if it does not, fails with the client's
+    /// <paramref name="answer"/> and every process's output, so the cause is in the test's message.
+    /// </summary>
+    public async Task WaitForCoordinatorCrashAsync(TimeSpan timeout, string answer)
+    {
+        try
+        {
+            await Coordinator.WaitForExitAsync(timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            var outputs = string.Join("\n", Participants.Select(p => $"--- {p.Name}:\n{p.Output}"));
+            Assert.Fail($"the coordinator did not crash within {timeout}; the client heard: {answer}\n--- coordinator:\n{Coordinator.Output}\n{outputs}");
+        }
+    }
+
     /// <summary>The ledger payload "account:delta".</summary>
     public static byte[] Ledger(string account, long delta) => System.Text.Encoding.UTF8.GetBytes($"{account}:{delta}");
 
