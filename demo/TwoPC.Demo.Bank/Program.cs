@@ -13,6 +13,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AccountBook>();
 builder.Services
     .AddTwoPcParticipant(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
+    .UseLiteDbStore(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
     .AddResource<AccountsResource>("accounts")
     .AddResource<AuditResource>("audit")
     .AddSagaStep<DebitStep>("debit")

@@ -1,7 +1,7 @@
 using TwoPC.Demo.Cluster;
 using TwoPC.Demo.Load;
 using TwoPC.Demo.Protocol.V1;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using Xunit;
 
 namespace TwoPC.Demo.Tests;

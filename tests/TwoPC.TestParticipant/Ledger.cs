@@ -1,3 +1,4 @@
+using TwoPC.Participant.LiteDb;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
@@ -19,7 +20,7 @@ public sealed class Ledger
     private readonly long _initialBalance;
     private readonly object _gate = new();
 
-    public Ledger(IParticipantStore store, IConfiguration configuration)
+    public Ledger(LiteDbParticipantStore store, IConfiguration configuration)
     {
         _initialBalance = configuration.GetValue("Ledger:InitialBalance", 1_000_000L);
         foreach (var doc in store.Database.GetCollection(Collection).FindAll()) _balances[doc["_id"].AsString] = doc["balance"].AsInt64;

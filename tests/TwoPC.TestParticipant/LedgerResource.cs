@@ -1,3 +1,4 @@
+using TwoPC.Participant.LiteDb;
 using TwoPC.Participant.Resources;
 
 namespace TwoPC.TestParticipant;

@@ -14,6 +14,7 @@ if (builder.Configuration.GetValue("Ledger:FailFlushAtCommit", false)) builder.S
 if (builder.Configuration.GetValue("UnsafeTestOnly:SkipFlush", false)) builder.Services.AddSingleton<TwoPC.Durability.IFileFlusher, UnsafeSkippedFlusher>();
 builder.Services
     .AddTwoPcParticipant(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
+    .UseLiteDbStore(o => builder.Configuration.GetSection("TwoPC:Participant").Bind(o))
     .AddResource<LedgerResource>("ledger")
     .AddSagaStep<LedgerStep>("ledger-step");
 var app = builder.Build();

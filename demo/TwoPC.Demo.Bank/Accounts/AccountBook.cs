@@ -1,3 +1,4 @@
+using TwoPC.Participant.LiteDb;
 using LiteDB;
 using Microsoft.Extensions.Options;
 using TwoPC.Participant.Storage;
@@ -28,7 +29,7 @@ public sealed class AccountBook
     private TaskCompletionSource _released = NewSignal();
     private int _auditsWaiting;
 
-    public AccountBook(IParticipantStore store, IOptions<BankOptions> options, TimeProvider time)
+    public AccountBook(LiteDbParticipantStore store, IOptions<BankOptions> options, TimeProvider time)
     {
         Options = options.Value;
         _time = time;

@@ -1,3 +1,4 @@
+using TwoPC.Participant.LiteDb;
 using Grpc.Core;
 using TwoPC.Demo.Bank.Accounts;
 using TwoPC.Demo.Protocol.V1;
@@ -6,7 +7,7 @@ using TwoPC.Participant.Storage;
 namespace TwoPC.Demo.Bank.Services;
 
 /// <summary>The demo's own read API (proto/demo/v1/bank.proto).</summary>
-public sealed class BankGrpcService(AccountBook book, AuditResource audit, IParticipantStore store) : TwoPC.Demo.Protocol.V1.Bank.BankBase
+public sealed class BankGrpcService(AccountBook book, AuditResource audit, LiteDbParticipantStore store) : TwoPC.Demo.Protocol.V1.Bank.BankBase
 {
     public override Task<SumResponse> Sum(SumRequest request, ServerCallContext context) =>
         Task.FromResult(audit.TryTakeSum(request.AuditTransactionId, out var total)

@@ -3,7 +3,7 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using TwoPC.Demo.Protocol.V1;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.Demo.Cluster;
 

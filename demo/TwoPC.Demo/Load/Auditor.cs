@@ -1,7 +1,7 @@
 using Grpc.Core;
 using TwoPC.Demo.Cluster;
 using TwoPC.Demo.Protocol.V1;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.Demo.Load;
 

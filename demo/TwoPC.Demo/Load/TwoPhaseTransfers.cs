@@ -1,5 +1,5 @@
 using TwoPC.Demo.Cluster;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.Demo.Load;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using TwoPC.Demo.Cluster;
 using TwoPC.Demo.Load;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.Demo.Soak;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using TwoPC.Demo.Cluster;
 using TwoPC.Demo.Load;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.Demo.Soak;
 

@@ -1,5 +1,6 @@
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Resources;
+using TwoPC.Participant.Storage;
 
 namespace TwoPC.Participant.Barrier;
 
@@ -13,29 +14,29 @@ internal sealed partial class SagaBarrier
     {
         var handler = Validate(command);
         using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
-        if (Find(command, BarrierRow.Compensation) is { } done)
+        if (await FindAsync(command, BarrierRow.Compensation, cancellationToken).ConfigureAwait(false) is { } done)
         {
             await RewriteAsync(done, "compensate (duplicate)").ConfigureAwait(false);
             ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "duplicate");
             return (CompensateOutcome)done.Result;
         }
 
-        var action = Find(command, BarrierRow.Action);
+        var action = await FindAsync(command, BarrierRow.Action, cancellationToken).ConfigureAwait(false);
         if (action is null || action.Result != (int)ExecuteOutcome.Succeeded)
         {
             var nullRow = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
                 (int)CompensateOutcome.NullCompensation, Array.Empty<byte>(), action is null ? "action never ran" : "action failed", _time.GetUtcNow());
-            await WriteAsync(db => BarrierLog.Insert(db, nullRow), handlerRan: false, "compensate", command.TransactionId).ConfigureAwait(false);
+            await InsertAsync(nullRow, [], handlerRan: false, "compensate").ConfigureAwait(false);
             _counters.Add(ParticipantCounters.NullCompensations);
             ParticipantLog.BarrierHit(_logger, "compensate", command.TransactionId, command.StepName, "null compensation");
             return CompensateOutcome.NullCompensation;
         }
 
-        var context = new SagaStepContext(command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, action.Output);
+        var context = new SagaStepContext(_store.TransactionType, command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, action.Output);
         await CallHandlerAsync(() => handler.CompensateAsync(context, cancellationToken).AsTask(), command, "compensate", cancellationToken).ConfigureAwait(false);
         var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Compensation,
             (int)CompensateOutcome.Compensated, Array.Empty<byte>(), "", _time.GetUtcNow());
-        await WriteAsync(db => { context.ApplyWrites(db); BarrierLog.Insert(db, row); }, handlerRan: true, "compensate", command.TransactionId).ConfigureAwait(false);
+        await InsertAsync(row, context.Writes, handlerRan: true, "compensate").ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Compensated);
         return CompensateOutcome.Compensated;
     }

@@ -1,5 +1,6 @@
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Resources;
+using TwoPC.Participant.Storage;
 
 namespace TwoPC.Participant.Barrier;
 
@@ -13,14 +14,14 @@ internal sealed partial class SagaBarrier
     {
         var handler = Validate(command);
         using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
-        if (Find(command, BarrierRow.Compensation) is not null)
+        if (await FindAsync(command, BarrierRow.Compensation, cancellationToken).ConfigureAwait(false) is not null)
         {
             _counters.Add(ParticipantCounters.RejectedAfterCompensation);
             ParticipantLog.BarrierHit(_logger, "execute", command.TransactionId, command.StepName, "rejected after compensation");
             return new ExecuteAnswer(ExecuteOutcome.RejectedAfterCompensation, Array.Empty<byte>(), "the step was already compensated");
         }
 
-        if (Find(command, BarrierRow.Action) is { } done)
+        if (await FindAsync(command, BarrierRow.Action, cancellationToken).ConfigureAwait(false) is { } done)
         {
             await RewriteAsync(done, "execute (duplicate)").ConfigureAwait(false);
             _counters.Add(ParticipantCounters.DuplicateExecute);
@@ -28,18 +29,14 @@ internal sealed partial class SagaBarrier
             return new ExecuteAnswer((ExecuteOutcome)done.Result, done.Output, done.Reason);
         }
 
-        var context = new SagaStepContext(command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, null);
+        var context = new SagaStepContext(_store.TransactionType, command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, null);
         StepResult result = null!;
         await CallHandlerAsync(async () => result = await handler.ExecuteAsync(context, cancellationToken).ConfigureAwait(false),
             command, "execute", cancellationToken).ConfigureAwait(false);
 
         var outcome = result.IsSucceeded ? ExecuteOutcome.Succeeded : ExecuteOutcome.Failed;
         var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Action, (int)outcome, result.Output, result.Reason, _time.GetUtcNow());
-        await WriteAsync(db =>
-        {
-            if (result.IsSucceeded) context.ApplyWrites(db);
-            BarrierLog.Insert(db, row);
-        }, handlerRan: true, "execute", command.TransactionId).ConfigureAwait(false);
+        await InsertAsync(row, result.IsSucceeded ? context.Writes : [], handlerRan: true, "execute").ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Executed);
         return new ExecuteAnswer(outcome, row.Output, row.Reason);
     }

@@ -44,19 +44,23 @@ internal sealed partial class SagaBarrier
             ?? throw new ParticipantException(ParticipantErrorKind.NotFound, $"saga step '{command.Handler}' is not hosted by this participant.");
     }
 
-    private BarrierRow? Find(StepCommand command, string operation) =>
-        BarrierLog.Find(_store.Database, command.TransactionId, command.StepName, operation);
+    private ValueTask<BarrierRow?> FindAsync(StepCommand command, string operation, CancellationToken cancellationToken) =>
+        _store.FindBarrierAsync(command.TransactionId, command.StepName, operation, cancellationToken);
 
     private ValueTask<IDisposable> LockAsync(StepCommand command, CancellationToken cancellationToken) =>
         _locks.AcquireAsync(command.TransactionId + "/" + command.StepName, cancellationToken);
 
     /// <summary>A forced write; <paramref name="handlerRan"/>: any failure stops the store (see <see cref="StoreWrites"/>).</summary>
-    private Task WriteAsync(Action<LiteDB.LiteDatabase> write, bool handlerRan, string operation, string transactionId) =>
-        StoreWrites.WriteAsync(_store, _logger, write, force: true, handlerRan, operation, transactionId);
+    private Task WriteAsync(StoreWrite write, bool handlerRan, string operation, string transactionId) =>
+        StoreWrites.WriteAsync(_store, _logger, write, handlerRan, operation, transactionId);
+
+    /// <summary>A forced write of a new barrier row with the handler's local writes.</summary>
+    private Task InsertAsync(BarrierRow row, IReadOnlyList<LocalWrite> localWrites, bool handlerRan, string operation) =>
+        WriteAsync(new StoreWrite { Force = true, LocalWrites = localWrites, Barrier = row, BarrierMode = BarrierWriteMode.Insert }, handlerRan, operation, row.TransactionId);
 
     /// <summary>Writes a barrier row again, forced, before a duplicate is answered from it (a bare flush proves nothing).</summary>
     private Task RewriteAsync(BarrierRow row, string operation) =>
-        WriteAsync(db => BarrierLog.Rewrite(db, row), handlerRan: false, operation, row.TransactionId);
+        WriteAsync(new StoreWrite { Force = true, Barrier = row, BarrierMode = BarrierWriteMode.Rewrite }, handlerRan: false, operation, row.TransactionId);
 
     private async Task CallHandlerAsync(Func<Task> call, StepCommand command, string operation, CancellationToken cancellationToken)
     {

@@ -59,4 +59,7 @@ internal static partial class ParticipantLog
 
     [LoggerMessage(EventId = 345, EventName = "InDoubtScanStopped", Level = LogLevel.Debug, Message = "In-doubt scan stopped by shutdown")]
     public static partial void InDoubtScanStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 346, EventName = "InDoubtResolverFaulted", Level = LogLevel.Error, Message = "Resolving in-doubt branch {TransactionId}/{BranchId} ended with an unexpected error; the next scan resolves it again")]
+    public static partial void InDoubtResolverFaulted(ILogger logger, Exception exception, string transactionId, int branchId);
 }

@@ -3,9 +3,6 @@ namespace TwoPC.Participant.Hosting;
 /// <summary>Options of the participant endpoint, validated when the host starts.</summary>
 public sealed class ParticipantOptions
 {
-    /// <summary>Path of the participant's LiteDB file (prepared log, saga barrier, application data). Required.</summary>
-    public string DataPath { get; set; } = "";
-
     /// <summary>
     /// Coordinator asked about in-doubt branches whose prepared record carries no coordinator address. Optional.
     /// </summary>

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using TwoPC.Durability;
 using TwoPC.Participant.Barrier;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
+using TwoPC.Participant.Propagation;
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Hosting;
 using TwoPC.Participant.Recovery;
@@ -14,7 +15,7 @@ using TwoPC.Participant.TwoPhase;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the TwoPC participant and client.</summary>
+/// <summary>Registers the TwoPC participant.</summary>
 public static class ParticipantServiceCollectionExtensions
 {
     /// <summary>
@@ -35,11 +36,8 @@ public static class ParticipantServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DurabilityMetrics>();
-        services.TryAddSingleton<IFileFlusher, FdatasyncFileFlusher>();
         // A failed forced write ends the process (fail-stop); register another IStorageFailStop first to change that.
         services.TryAddSingleton<IStorageFailStop, ProcessFailStop>();
-        services.TryAddSingleton<ParticipantStore>();
-        services.TryAddSingleton<IParticipantStore>(sp => sp.GetRequiredService<ParticipantStore>());
         services.TryAddSingleton<ParticipantCounters>();
         services.TryAddSingleton<HandlerRegistry>();
         services.TryAddSingleton<BranchEngine>();
@@ -49,24 +47,6 @@ public static class ParticipantServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InDoubtResolver>());
         return new TwoPcParticipantBuilder(services);
     }
-
-    /// <summary>Adds a singleton <see cref="TwoPcClient"/> with one long-lived channel to the coordinator.</summary>
-    public static IServiceCollection AddTwoPcClient(this IServiceCollection services, Action<TwoPcClientOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<TwoPcClientOptions>().Configure(configure)
-            .Validate(o => o.CoordinatorAddress is { IsAbsoluteUri: true }, "TwoPcClientOptions.CoordinatorAddress must be an absolute URI.")
-            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.CompletionTimeout > TimeSpan.Zero, "TwoPcClientOptions timeouts must be positive.")
-            .ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new TwoPcClient(sp.GetRequiredService<IOptions<TwoPcClientOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
-        return services;
-    }
-
-    /// <summary>Adds <see cref="TwoPcPropagationInterceptor"/> to a gRPC client registered with <c>AddGrpcClient</c>.</summary>
-    public static IHttpClientBuilder AddTwoPcPropagation(this IHttpClientBuilder builder) =>
-        builder.AddInterceptor(() => new TwoPcPropagationInterceptor());
 
     private sealed class AddServerInterceptor : IConfigureOptions<GrpcServiceOptions>
     {

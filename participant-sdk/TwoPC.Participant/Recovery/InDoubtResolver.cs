@@ -3,7 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Hosting;
 using TwoPC.Participant.Storage;
@@ -54,7 +54,7 @@ internal sealed class InDoubtResolver : BackgroundService
     /// <summary>Lets resources re-take their locks before the host starts serving.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _atStart = FindPrepared();
+        _atStart = await FindPreparedAsync(cancellationToken).ConfigureAwait(false);
         foreach (var record in _atStart)
         {
             try
@@ -82,7 +82,7 @@ internal sealed class InDoubtResolver : BackgroundService
                 try
                 {
                     var now = _time.GetUtcNow();
-                    foreach (var record in FindPrepared())
+                    foreach (var record in await FindPreparedAsync(stoppingToken).ConfigureAwait(false))
                     {
                         if (now - record.PreparedAt >= _options.InDoubtCheckAfter) Resolve(record, stoppingToken);
                     }
@@ -101,15 +101,19 @@ internal sealed class InDoubtResolver : BackgroundService
         await Task.WhenAll(_active.Values).ConfigureAwait(false);
     }
 
-    private IReadOnlyList<BranchRecord> FindPrepared() =>
-        BranchLog.FindPrepared(_store.Database, (key, ex) => ParticipantLog.PreparedRecordUnreadable(_logger, ex, key));
+    private ValueTask<IReadOnlyList<BranchRecord>> FindPreparedAsync(CancellationToken cancellationToken) =>
+        _store.FindPreparedAsync((key, ex) => ParticipantLog.PreparedRecordUnreadable(_logger, ex, key), cancellationToken);
 
     private void Resolve(BranchRecord record, CancellationToken stoppingToken)
     {
         if (_active.ContainsKey(record.Key)) return;
         var task = Task.Run(() => ResolveAsync(record, stoppingToken), CancellationToken.None);
         if (!_active.TryAdd(record.Key, task)) return;
-        _ = task.ContinueWith(_ => _active.TryRemove(record.Key, out Task? _), CancellationToken.None,
+        _ = task.ContinueWith(t =>
+        {
+            _active.TryRemove(record.Key, out Task? _);
+            if (t.Exception is { } failure) ParticipantLog.InDoubtResolverFaulted(_logger, failure.GetBaseException(), record.TransactionId, record.BranchId);
+        }, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -125,7 +129,7 @@ internal sealed class InDoubtResolver : BackgroundService
                 string? mismatch = null;
                 try
                 {
-                    if (_engine.Find(record.TransactionId, record.BranchId)?.Status != BranchStatus.Prepared) return;
+                    if ((await _engine.FindAsync(record.TransactionId, record.BranchId, stoppingToken).ConfigureAwait(false))?.Status != BranchStatus.Prepared) return;
                     (detail, mismatch) = await TryResolveOnceAsync(record, address, stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -3,7 +3,8 @@ namespace TwoPC.Participant.Resources;
 /// <summary>What a resource learns about one branch of a two-phase transaction.</summary>
 public class BranchContext : LocalWriteContext
 {
-    internal BranchContext(string transactionId, int branchId, string resource, byte[] payload, byte[]? state, string coordinatorAddress)
+    internal BranchContext(Type transactionType, string transactionId, int branchId, string resource, byte[] payload, byte[]? state, string coordinatorAddress)
+        : base(transactionType)
     {
         TransactionId = transactionId;
         BranchId = branchId;

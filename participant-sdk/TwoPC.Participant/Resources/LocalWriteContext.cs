@@ -1,30 +1,32 @@
-using LiteDB;
+using TwoPC.Participant.Storage;
 
 namespace TwoPC.Participant.Resources;
 
 /// <summary>
-/// Base of the contexts handed to resources and saga handlers: collects local writes the SDK applies to the
-/// participant's LiteDB file in the same transaction as its own record.
+/// Base of the contexts handed to resources and saga steps: collects the local writes the SDK applies in the same
+/// local transaction as its own record, in the participant's store.
 /// </summary>
 public abstract class LocalWriteContext
 {
-    private readonly List<Action<LiteDatabase>> _writes = new();
+    private readonly Type _transactionType;
+    private readonly List<LocalWrite> _writes = new();
+
+    private protected LocalWriteContext(Type transactionType) => _transactionType = transactionType;
 
     /// <summary>
-    /// Adds a write that the SDK runs on its writer thread, inside the same LiteDB transaction as its own record
-    /// (prepared, committed, aborted or barrier row). Either both become durable or neither does. Do not call
-    /// BeginTrans/Commit inside the action.
+    /// Adds a write that the SDK runs inside the same local transaction as its own record (prepared, committed, aborted
+    /// or barrier row), after the call returns: either both become durable or neither does. <typeparamref name="TTransaction"/>
+    /// is the store's transaction type (its package also offers a shorter overload, such as <c>Write(Action&lt;LiteDatabase&gt;)</c>
+    /// for the LiteDB store). Do not commit or roll back the transaction inside the write.
     /// </summary>
-    public void Write(Action<LiteDatabase> write)
+    /// <exception cref="InvalidOperationException">The participant's store hands out another transaction type.</exception>
+    public void Write<TTransaction>(Func<TTransaction, CancellationToken, ValueTask> write) where TTransaction : IStoreTransaction
     {
         ArgumentNullException.ThrowIfNull(write);
-        _writes.Add(write);
+        if (!typeof(TTransaction).IsAssignableFrom(_transactionType))
+            throw new InvalidOperationException($"This participant's store hands out {_transactionType.Name}, not {typeof(TTransaction).Name}: write with the store's transaction type.");
+        _writes.Add((transaction, cancellationToken) => write((TTransaction)transaction, cancellationToken));
     }
 
-    internal IReadOnlyList<Action<LiteDatabase>> Writes => _writes;
-
-    internal void ApplyWrites(LiteDatabase database)
-    {
-        foreach (var write in _writes) write(database);
-    }
+    internal IReadOnlyList<LocalWrite> Writes => _writes;
 }

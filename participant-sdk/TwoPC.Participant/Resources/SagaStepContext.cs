@@ -3,7 +3,8 @@ namespace TwoPC.Participant.Resources;
 /// <summary>What a saga step handler learns about one action or compensation call.</summary>
 public sealed class SagaStepContext : LocalWriteContext
 {
-    internal SagaStepContext(string transactionId, string stepName, string handler, byte[] payload, int attempt, byte[]? actionOutput)
+    internal SagaStepContext(Type transactionType, string transactionId, string stepName, string handler, byte[] payload, int attempt, byte[]? actionOutput)
+        : base(transactionType)
     {
         TransactionId = transactionId;
         StepName = stepName;

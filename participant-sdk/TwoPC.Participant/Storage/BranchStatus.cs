@@ -1,7 +1,7 @@
 namespace TwoPC.Participant.Storage;
 
 /// <summary>What the participant recorded for one 2PC branch.</summary>
-internal enum BranchStatus
+public enum BranchStatus
 {
     /// <summary>Voted PREPARED; the record is forced; in doubt until Commit or Abort.</summary>
     Prepared = 1,

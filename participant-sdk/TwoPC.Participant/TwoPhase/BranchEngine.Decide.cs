@@ -11,8 +11,8 @@ internal sealed partial class BranchEngine
     {
         ValidateBranch(command.TransactionId, command.BranchId);
         StoreWrites.RequireWorking(_store);
-        using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
-        var record = Find(command.TransactionId, command.BranchId);
+        using var held = await _locks.AcquireAsync(BranchRecord.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
+        var record = await FindAsync(command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
         switch (record?.Status)
         {
             case null:
@@ -40,8 +40,8 @@ internal sealed partial class BranchEngine
     {
         ValidateBranch(command.TransactionId, command.BranchId);
         StoreWrites.RequireWorking(_store);
-        using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
-        var record = Find(command.TransactionId, command.BranchId);
+        using var held = await _locks.AcquireAsync(BranchRecord.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
+        var record = await FindAsync(command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
         switch (record?.Status)
         {
             case null:
@@ -70,7 +70,7 @@ internal sealed partial class BranchEngine
             record.Resource, "recover", record.TransactionId, record.BranchId, cancellationToken).ConfigureAwait(false);
         if (context.Writes.Count > 0)
         {
-            await WriteAsync(context.ApplyWrites, force: true, resourceRan: true, "recover", record.TransactionId).ConfigureAwait(false);
+            await WriteAsync(new StoreWrite { Force = true, LocalWrites = context.Writes }, resourceRan: true, "recover", record.TransactionId).ConfigureAwait(false);
         }
     }
 
@@ -83,7 +83,7 @@ internal sealed partial class BranchEngine
             record.Resource, committing ? "commit" : "abort", record.TransactionId, record.BranchId, cancellationToken).ConfigureAwait(false);
 
         var decided = record with { Status = final, DecidedAt = _time.GetUtcNow() };
-        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, decided); }, force: true, resourceRan: true,
+        await WriteAsync(new StoreWrite { Force = true, LocalWrites = context.Writes, Branch = decided }, resourceRan: true,
             committing ? "commit" : "abort", record.TransactionId).ConfigureAwait(false);
         if (committing) Fault("participant.commit-durable", record.TransactionId);
         _counters.Add(committing ? ParticipantCounters.Committed : ParticipantCounters.Aborted);
@@ -95,11 +95,11 @@ internal sealed partial class BranchEngine
         var now = _time.GetUtcNow();
         var tombstone = new BranchRecord(command.TransactionId, command.BranchId, command.Resource, Array.Empty<byte>(), null, "",
             BranchStatus.Aborted, "the branch was aborted before Prepare", Tombstone: true, now, now);
-        await WriteAsync(db => BranchLog.Upsert(db, tombstone), force: true, resourceRan: false, "abort", command.TransactionId).ConfigureAwait(false);
+        await WriteAsync(new StoreWrite { Force = true, Branch = tombstone }, resourceRan: false, "abort", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Tombstones);
         ParticipantLog.Tombstone(_logger, command.TransactionId, command.BranchId);
     }
 
-    private static BranchContext ContextOf(BranchRecord record) =>
-        new(record.TransactionId, record.BranchId, record.Resource, record.Payload, record.State, record.CoordinatorAddress);
+    private BranchContext ContextOf(BranchRecord record) =>
+        new(_store.TransactionType, record.TransactionId, record.BranchId, record.Resource, record.Payload, record.State, record.CoordinatorAddress);
 }

@@ -21,8 +21,8 @@ internal sealed partial class BranchEngine
         var resource = RequireResource(command.Resource);
         StoreWrites.RequireWorking(_store);
 
-        using var held = await _locks.AcquireAsync(BranchLog.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
-        var existing = Find(command.TransactionId, command.BranchId);
+        using var held = await _locks.AcquireAsync(BranchRecord.KeyOf(command.TransactionId, command.BranchId), cancellationToken).ConfigureAwait(false);
+        var existing = await FindAsync(command.TransactionId, command.BranchId, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
             await RewriteAsync(existing, "prepare (duplicate)").ConfigureAwait(false);
@@ -30,7 +30,7 @@ internal sealed partial class BranchEngine
             return AnswerFrom(existing, command.OnePhase);
         }
 
-        var context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+        var context = new PrepareContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
         PrepareResult result;
         StoreWrites.RequireWorking(_store);
         try
@@ -42,7 +42,7 @@ internal sealed partial class BranchEngine
             // A definite no: the writes it added before throwing are dropped.
             ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "prepare", command.TransactionId, command.BranchId);
             result = PrepareResult.Abort($"resource '{command.Resource}' failed in prepare: {ex.Message}");
-            context = new PrepareContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+            context = new PrepareContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
         }
 
         var answer = result.Vote switch
@@ -60,7 +60,7 @@ internal sealed partial class BranchEngine
     {
         var record = NewRecord(command, result.State, status, result.Reason, decided: status != BranchStatus.Prepared);
         if (status == BranchStatus.Prepared) Fault("participant.before-prepared-record", command.TransactionId);
-        await WriteAsync(db => { context.ApplyWrites(db); BranchLog.Upsert(db, record); }, force, resourceRan: true, "prepare", command.TransactionId).ConfigureAwait(false);
+        await WriteAsync(new StoreWrite { Force = force, LocalWrites = context.Writes, Branch = record }, resourceRan: true, "prepare", command.TransactionId).ConfigureAwait(false);
         if (status == BranchStatus.Prepared) Fault("participant.prepared-durable", command.TransactionId);
         _counters.Add(status switch
         {
@@ -73,7 +73,7 @@ internal sealed partial class BranchEngine
 
     private async Task<PrepareAnswer> CommitOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, CancellationToken cancellationToken)
     {
-        var commitContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        var commitContext = new BranchContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
         StoreWrites.RequireWorking(_store);
         try
         {
@@ -86,12 +86,8 @@ internal sealed partial class BranchEngine
         }
 
         var record = NewRecord(command, result.State, BranchStatus.Committed, "", decided: true);
-        await WriteAsync(db =>
-        {
-            context.ApplyWrites(db);
-            commitContext.ApplyWrites(db);
-            BranchLog.Upsert(db, record);
-        }, force: true, resourceRan: true, "prepare (one phase)", command.TransactionId).ConfigureAwait(false);
+        await WriteAsync(new StoreWrite { Force = true, LocalWrites = [.. context.Writes, .. commitContext.Writes], Branch = record },
+            resourceRan: true, "prepare (one phase)", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.OnePhaseCommitted);
         return AnswerFrom(record, onePhase: true);
     }
@@ -103,7 +99,7 @@ internal sealed partial class BranchEngine
     /// </summary>
     private async Task<PrepareAnswer> AbortOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, string reason)
     {
-        var abortContext = new BranchContext(command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        var abortContext = new BranchContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
         try
         {
             // Not cancellable: Prepare's effects are in memory and must be released now or never.
@@ -114,17 +110,13 @@ internal sealed partial class BranchEngine
             // What Prepare took cannot be released, and calling Prepare again would take it twice: stop.
             ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "abort (one phase)", command.TransactionId, command.BranchId);
             ParticipantLog.StoreStopped(_logger, "abort (one phase)", command.TransactionId);
-            _store.Committer.FailStop(ex);
+            _store.FailStop(ex);
             throw ParticipantException.Transient($"resource '{command.Resource}' failed in abort", ex);
         }
 
         var record = NewRecord(command, result.State, BranchStatus.VotedAbort, reason, decided: true);
-        await WriteAsync(db =>
-        {
-            context.ApplyWrites(db);
-            abortContext.ApplyWrites(db);
-            BranchLog.Upsert(db, record);
-        }, force: true, resourceRan: true, "prepare (one phase, aborted)", command.TransactionId).ConfigureAwait(false);
+        await WriteAsync(new StoreWrite { Force = true, LocalWrites = [.. context.Writes, .. abortContext.Writes], Branch = record },
+            resourceRan: true, "prepare (one phase, aborted)", command.TransactionId).ConfigureAwait(false);
         _counters.Add(ParticipantCounters.VotedAbort);
         return AnswerFrom(record, onePhase: true);
     }

@@ -49,7 +49,8 @@ internal sealed partial class BranchEngine
     }
 
     /// <summary>Reads the record of a branch (for recovery and tests).</summary>
-    public BranchRecord? Find(string transactionId, int branchId) => BranchLog.Find(_store.Database, transactionId, branchId);
+    public ValueTask<BranchRecord?> FindAsync(string transactionId, int branchId, CancellationToken cancellationToken) =>
+        _store.FindBranchAsync(transactionId, branchId, cancellationToken);
 
     private static void ValidateBranch(string transactionId, int branchId)
     {
@@ -65,8 +66,8 @@ internal sealed partial class BranchEngine
     /// Runs a durable write; failures become transient errors after being logged. <paramref name="resourceRan"/>: the
     /// write records what a resource callback just did, so any failure stops the store (see <see cref="StoreWrites"/>).
     /// </summary>
-    private Task WriteAsync(Action<LiteDB.LiteDatabase> write, bool force, bool resourceRan, string operation, string transactionId) =>
-        StoreWrites.WriteAsync(_store, _logger, write, force, resourceRan, operation, transactionId);
+    private Task WriteAsync(StoreWrite write, bool resourceRan, string operation, string transactionId) =>
+        StoreWrites.WriteAsync(_store, _logger, write, resourceRan, operation, transactionId);
 
     /// <summary>
     /// Writes <paramref name="record"/> again, forced, before a duplicate call is answered from it. A bare flush would
@@ -74,7 +75,7 @@ internal sealed partial class BranchEngine
     /// proves the record is on disk.
     /// </summary>
     private Task RewriteAsync(BranchRecord record, string operation) =>
-        WriteAsync(db => BranchLog.Upsert(db, record), force: true, resourceRan: false, operation, record.TransactionId);
+        WriteAsync(new StoreWrite { Force = true, Branch = record }, resourceRan: false, operation, record.TransactionId);
 
     private async ValueTask CallResourceAsync(Func<ValueTask> call, string resource, string operation, string transactionId, int branchId, CancellationToken cancellationToken)
     {

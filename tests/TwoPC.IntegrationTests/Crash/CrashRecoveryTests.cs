@@ -1,5 +1,5 @@
 using TwoPC.IntegrationTests.Support;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.Crash;
 
@@ -126,7 +126,7 @@ public sealed class CrashPointTests
         {
             await tx.CommitAsync(waitForCompletion: true);
         }
-        catch (TwoPC.Participant.Client.TwoPcTransactionException)
+        catch (TwoPC.Client.TwoPcTransactionException)
         {
             // The reply was lost with the process: expected at every point.
         }
@@ -144,7 +144,7 @@ public sealed class CrashPointTests
     {
         await using var cluster = await Cluster.StartAsync(2, ["--TwoPC:Faults:Points:2pc.after-first-commit-ack=Crash"]);
         var tx = await cluster.BeginTransferAsync("acct", 10);
-        await Assert.ThrowsAnyAsync<TwoPC.Participant.Client.TwoPcTransactionException>(() => tx.CommitAsync(waitForCompletion: true));
+        await Assert.ThrowsAnyAsync<TwoPC.Client.TwoPcTransactionException>(() => tx.CommitAsync(waitForCompletion: true));
         await cluster.Coordinator.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
         // Second start still has the fault: recovery resumes phase 2 and crashes at the same point again.
@@ -175,7 +175,7 @@ public sealed class CrashPointTests
         {
             await tx.CommitAsync();
         }
-        catch (TwoPC.Participant.Client.TwoPcTransactionException)
+        catch (TwoPC.Client.TwoPcTransactionException)
         {
         }
 
@@ -197,14 +197,14 @@ public sealed class CrashPointTests
             try
             {
                 var status = await cluster.Client.GetTransactionAsync(id);
-                if (status.State is TwoPC.Participant.Client.TransactionState.Committing or TwoPC.Participant.Client.TransactionState.Committed) return true;
-                if (status.State is TwoPC.Participant.Client.TransactionState.Aborting or TwoPC.Participant.Client.TransactionState.Aborted) return false;
+                if (status.State is TwoPC.Client.TransactionState.Committing or TwoPC.Client.TransactionState.Committed) return true;
+                if (status.State is TwoPC.Client.TransactionState.Aborting or TwoPC.Client.TransactionState.Aborted) return false;
             }
             catch (KeyNotFoundException)
             {
                 return false;
             }
-            catch (TwoPC.Participant.Client.TwoPcTransactionException) when (DateTime.UtcNow < until)
+            catch (TwoPC.Client.TwoPcTransactionException) when (DateTime.UtcNow < until)
             {
             }
 
@@ -227,7 +227,7 @@ public sealed class CrashPointTests
                 var probe = await cluster.BeginTransferAsync("acct", 0);
                 if ((await probe.CommitAsync()).IsCommitted) break;
             }
-            catch (TwoPC.Participant.Client.TwoPcTransactionException) when (DateTime.UtcNow < until)
+            catch (TwoPC.Client.TwoPcTransactionException) when (DateTime.UtcNow < until)
             {
             }
 

@@ -1,5 +1,5 @@
 using TwoPC.IntegrationTests.Support;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.Crash;
 

@@ -1,4 +1,4 @@
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.PowerLoss;
 

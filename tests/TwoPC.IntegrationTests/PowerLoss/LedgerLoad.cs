@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using TwoPC.IntegrationTests.Support;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.PowerLoss;
 

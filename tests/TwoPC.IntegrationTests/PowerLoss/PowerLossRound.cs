@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.PowerLoss;
 

@@ -1,5 +1,5 @@
 using LiteDB;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 
 namespace TwoPC.IntegrationTests.Support;
 

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TwoPC.IntegrationTests.Support;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Resources;
 
 namespace TwoPC.IntegrationTests.TwoPhase;
@@ -31,7 +31,8 @@ public sealed class ThrowingPrepareTests(CoordinatorFixture fixture) : IClassFix
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddSingleton<FrozenAccounts>();
         builder.Services.AddSingleton<GoodAccounts>();
-        builder.Services.AddTwoPcParticipant(o => o.DataPath = Path.Combine(_dir, "p.db"))
+        builder.Services.AddTwoPcParticipant(_ => { })
+            .UseLiteDbStore(o => o.DataPath = Path.Combine(_dir, "p.db"))
             .AddResource<FrozenAccounts>("frozen")
             .AddResource<GoodAccounts>("good");
         _participant = builder.Build();

@@ -75,12 +75,12 @@ public sealed class SagaBarrierTests : HostedParticipantTest
 
         await Host.Client.ExecuteAsync(Execute("s-atomic"));
         Assert.True(BusinessRow("do-s-atomic"));
-        Assert.NotNull(BarrierLog.Find(Host.Store.Database, "s-atomic", "reserve-seat", BarrierRow.Action));
+        Assert.NotNull(BarrierDocuments.Find(Host.Store.Database, "s-atomic", "reserve-seat", BarrierRow.Action));
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.ExecuteAsync(Execute("s-broken")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.False(BusinessRow("do-s-broken"));
-        Assert.Null(BarrierLog.Find(Host.Store.Database, "s-broken", "reserve-seat", BarrierRow.Action));
+        Assert.Null(BarrierDocuments.Find(Host.Store.Database, "s-broken", "reserve-seat", BarrierRow.Action));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Participant.Tests.Client;

@@ -1,6 +1,6 @@
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Tests.Infrastructure;
 using TwoPC.Participant.Tests.TwoPhase;
 using P = TwoPC.Protocol.V1;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Tests.Infrastructure;
 using P = TwoPC.Protocol.V1;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using TwoPC.Durability;
 using Microsoft.Extensions.Options;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Hosting;
 using TwoPC.Participant.Tests.Infrastructure;
 
@@ -42,12 +42,12 @@ public sealed class HostingTests
     public void AddTwoPcParticipant_EndsTheProcessWhenTheStoreFails_UnlessAnotherFailStopIsRegistered()
     {
         var defaults = new ServiceCollection().AddLogging();
-        defaults.AddTwoPcParticipant(o => o.DataPath = "unused.db");
+        defaults.AddTwoPcParticipant(_ => { }).UseLiteDbStore(o => o.DataPath = "unused.db");
         using var provider = defaults.BuildServiceProvider();
         Assert.IsType<ProcessFailStop>(provider.GetRequiredService<IStorageFailStop>());
 
         var custom = new ServiceCollection().AddLogging().AddSingleton<IStorageFailStop>(new RecordingFailStop());
-        custom.AddTwoPcParticipant(o => o.DataPath = "unused.db");
+        custom.AddTwoPcParticipant(_ => { }).UseLiteDbStore(o => o.DataPath = "unused.db");
         using var customProvider = custom.BuildServiceProvider();
         Assert.IsType<RecordingFailStop>(customProvider.GetRequiredService<IStorageFailStop>());
     }

@@ -41,7 +41,7 @@ internal sealed class ParticipantHost : IAsyncDisposable
 
     public TestStepHandler Steps => Services.GetRequiredService<TestStepHandler>();
 
-    public IParticipantStore Store => Services.GetRequiredService<IParticipantStore>();
+    public LiteDbParticipantStore Store => Services.GetRequiredService<LiteDbParticipantStore>();
 
     public static async Task<ParticipantHost> StartAsync(string dataPath, Action<ParticipantOptions>? configure = null, RecordingFlusher? flusher = null)
     {
@@ -54,12 +54,12 @@ internal sealed class ParticipantHost : IAsyncDisposable
                 services.AddSingleton<IStorageFailStop>(failStop);
                 services.AddTwoPcParticipant(o =>
                     {
-                        o.DataPath = dataPath;
                         o.InDoubtRetryInitial = TimeSpan.FromMilliseconds(20);
                         o.InDoubtRetryMax = TimeSpan.FromMilliseconds(200);
                         o.InDoubtCheckAfter = TimeSpan.FromHours(1);
                         configure?.Invoke(o);
                     })
+                    .UseLiteDbStore(o => o.DataPath = dataPath)
                     .AddResource<TestResource>("accounts")
                     .AddSagaStep<TestStepHandler>("reserve");
             },

@@ -1,6 +1,7 @@
+using TwoPC.Participant.Propagation;
 using System.Collections.Concurrent;
 using LiteDB;
-using TwoPC.Participant.Client;
+using TwoPC.Client;
 using TwoPC.Participant.Resources;
 
 namespace TwoPC.Participant.Tests.Infrastructure;

@@ -24,7 +24,7 @@ public sealed class InDoubtLogIdentityTests : StubCoordinatorTest
         request.CoordinatorAddress = Coordinator.Address.ToString();
         request.LogId = logId;
         Assert.Equal(P.Vote.Prepared, (await first.Client.PrepareAsync(request)).Vote);
-        Assert.Equal(logId, BranchLog.Find(first.Store.Database, tx, 1)!.LogId);
+        Assert.Equal(logId, BranchDocuments.Find(first.Store.Database, tx, 1)!.LogId);
     }
 
     private long Counter(ParticipantHost host, string name) =>
@@ -41,7 +41,7 @@ public sealed class InDoubtLogIdentityTests : StubCoordinatorTest
         await using var second = await ParticipantHost.StartAsync(path);
         await Eventually.WaitUntilAsync(() => Coordinator.Count("GetTransaction") >= 4, "several in-doubt queries");
 
-        Assert.Equal(BranchStatus.Prepared, BranchLog.Find(second.Store.Database, "tx-logid", 1)!.Status);
+        Assert.Equal(BranchStatus.Prepared, BranchDocuments.Find(second.Store.Database, "tx-logid", 1)!.Status);
         Assert.Equal(0, second.Resource.Count("abort", "tx-logid"));
         Assert.Equal(0, second.Resource.Count("commit", "tx-logid"));
         Assert.True(Counter(second, "indoubt.log_mismatch") >= 3);
@@ -76,7 +76,7 @@ public sealed class InDoubtLogIdentityTests : StubCoordinatorTest
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("log_id", error.Status.Detail);
-        Assert.Null(BranchLog.Find(host.Store.Database, "tx-longlog", 1));
+        Assert.Null(BranchDocuments.Find(host.Store.Database, "tx-longlog", 1));
     }
 
     [Fact]
@@ -85,15 +85,15 @@ public sealed class InDoubtLogIdentityTests : StubCoordinatorTest
         using (var db = new LiteDatabase(Dir.File("old.db")))
         {
             // The document as stored before the log identity existed (no "logId" field).
-            db.GetCollection(BranchLog.Collection).Insert(new BsonDocument
+            db.GetCollection(BranchDocuments.Collection).Insert(new BsonDocument
             {
                 ["_id"] = "tx-old/1", ["tx"] = "tx-old", ["branch"] = 1, ["resource"] = "accounts", ["payload"] = new byte[] { 1 },
                 ["state"] = BsonValue.Null, ["coordinator"] = "http://127.0.0.1:1", ["status"] = (int)BranchStatus.Prepared, ["reason"] = "",
                 ["tombstone"] = false, ["preparedAt"] = DateTime.UtcNow, ["decidedAt"] = BsonValue.Null,
             });
-            db.GetCollection(BranchLog.PreparedCollection).Insert(new BsonDocument { ["_id"] = "tx-old/1" });
+            db.GetCollection(BranchDocuments.PreparedCollection).Insert(new BsonDocument { ["_id"] = "tx-old/1" });
 
-            var record = Assert.Single(BranchLog.FindPrepared(db));
+            var record = Assert.Single(BranchDocuments.FindPrepared(db));
             Assert.Equal(("tx-old", ""), (record.TransactionId, record.LogId));
         }
     }

@@ -16,11 +16,11 @@ public sealed class InDoubtLoopTests : StubCoordinatorTest
         await using var host = await ParticipantHost.StartAsync(Dir.File("p.db"), o => o.InDoubtCheckAfter = TimeSpan.FromMilliseconds(100));
         // A prepared record that cannot be read (no preparedAt): every scan meets it, several times before the later
         // branch below is old enough to be resolved (scans run every InDoubtCheckAfter / 4).
-        host.Store.Database.GetCollection(BranchLog.Collection).Insert(new BsonDocument
+        host.Store.Database.GetCollection(BranchDocuments.Collection).Insert(new BsonDocument
         {
             ["_id"] = "tx-bad/1", ["tx"] = "tx-bad", ["branch"] = 1, ["status"] = (int)BranchStatus.Prepared,
         });
-        host.Store.Database.GetCollection(BranchLog.PreparedCollection).Insert(new BsonDocument { ["_id"] = "tx-bad/1" });
+        host.Store.Database.GetCollection(BranchDocuments.PreparedCollection).Insert(new BsonDocument { ["_id"] = "tx-bad/1" });
 
         var request = PrepareTests.Prepare("tx-after");
         request.CoordinatorAddress = Coordinator.Address.ToString();

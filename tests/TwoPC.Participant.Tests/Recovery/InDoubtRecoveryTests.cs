@@ -42,7 +42,7 @@ public sealed class InDoubtRecoveryTests : StubCoordinatorTest
         var asked = (P.GetTransactionRequest)Coordinator.Received.First(r => r.Method == "GetTransaction").Request;
         Assert.True(asked.ResolveInDoubt);
         Assert.Equal("tx-r", asked.TransactionId);
-        await Eventually.WaitUntilAsync(() => BranchLog.Find(second.Store.Database, "tx-r", 1)?.Status == final, "final record written");
+        await Eventually.WaitUntilAsync(() => BranchDocuments.Find(second.Store.Database, "tx-r", 1)?.Status == final, "final record written");
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class InDoubtRecoveryTests : StubCoordinatorTest
         Coordinator.OnGetTransaction = _ => Info(P.TransactionState.Aborted);
         await using var second = await ParticipantHost.StartAsync(path);
         await Eventually.WaitUntilAsync(() => second.Resource.Count("abort", "tx-ok") == 1, "reachable branch resolved");
-        Assert.Equal(BranchStatus.Prepared, BranchLog.Find(second.Store.Database, "tx-unreachable", 1)!.Status);
+        Assert.Equal(BranchStatus.Prepared, BranchDocuments.Find(second.Store.Database, "tx-unreachable", 1)!.Status);
     }
 
     [Fact]

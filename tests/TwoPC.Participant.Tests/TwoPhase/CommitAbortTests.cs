@@ -32,7 +32,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
         Host.Resource.OnCommitWithToken = null;
 
         // The retry (the recovered coordinator, or in-doubt resolution) must find the branch committed.
-        await Eventually.WaitUntilAsync(() => BranchLog.Find(Host.Store.Database, "tx-gone", 1)?.Status == BranchStatus.Committed, "the committed record is written");
+        await Eventually.WaitUntilAsync(() => BranchDocuments.Find(Host.Store.Database, "tx-gone", 1)?.Status == BranchStatus.Committed, "the committed record is written");
         var retry = await Host.Client.CommitAsync(Branch("tx-gone"));
         Assert.Equal(P.BranchState.Committed, retry.State);
         Assert.Equal(1, Host.Resource.Count("commit", "tx-gone"));
@@ -71,7 +71,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
         Assert.Equal(P.BranchState.Aborted, first.State);
         Assert.Equal(P.BranchState.Aborted, second.State);
         Assert.Equal(1, Host.Resource.Count("abort", "tx-a"));
-        Assert.Equal(BranchStatus.Aborted, BranchLog.Find(Host.Store.Database, "tx-a", 1)!.Status);
+        Assert.Equal(BranchStatus.Aborted, BranchDocuments.Find(Host.Store.Database, "tx-a", 1)!.Status);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
 
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Contains("aborted", error.Status.Detail);
-        Assert.Equal(BranchStatus.Aborted, BranchLog.Find(Host.Store.Database, "tx-ca", 1)!.Status);
+        Assert.Equal(BranchStatus.Aborted, BranchDocuments.Find(Host.Store.Database, "tx-ca", 1)!.Status);
         Assert.Equal(0, Host.Resource.Count("commit", "tx-ca"));
     }
 
@@ -95,7 +95,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
         var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.AbortAsync(Branch("tx-ac")).ResponseAsync);
 
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
-        Assert.Equal(BranchStatus.Committed, BranchLog.Find(Host.Store.Database, "tx-ac", 1)!.Status);
+        Assert.Equal(BranchStatus.Committed, BranchDocuments.Find(Host.Store.Database, "tx-ac", 1)!.Status);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.CommitAsync(Branch("tx-never")).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
-        Assert.Null(BranchLog.Find(Host.Store.Database, "tx-never", 1));
+        Assert.Null(BranchDocuments.Find(Host.Store.Database, "tx-never", 1));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class CommitAbortTests : HostedParticipantTest
         await PrepareAsync("tx-wbad");
         var error = await Assert.ThrowsAsync<RpcException>(() => Host.Client.CommitAsync(Branch("tx-wbad")).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Equal(BranchStatus.Prepared, BranchLog.Find(Host.Store.Database, "tx-wbad", 1)!.Status);
+        Assert.Equal(BranchStatus.Prepared, BranchDocuments.Find(Host.Store.Database, "tx-wbad", 1)!.Status);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class PrepareTests : HostedParticipantTest
         gate.Set();
         var response = await call.WithTimeout();
         Assert.Equal(P.Vote.Prepared, response.Vote);
-        var record = BranchLog.Find(Host.Store.Database, "tx-force", 1);
+        var record = BranchDocuments.Find(Host.Store.Database, "tx-force", 1);
         Assert.Equal(BranchStatus.Prepared, record!.Status);
         Assert.Equal("http://127.0.0.1:1", record.CoordinatorAddress);
         Assert.Equal(new byte[] { 7 }, record.State);
@@ -69,7 +69,7 @@ public sealed class PrepareTests : HostedParticipantTest
         Assert.Contains("account 42 is frozen", first.Reason);
         Assert.Equal(first, again);
         Assert.Equal(1, Host.Resource.Count("prepare", "tx-throws"));
-        Assert.Equal(BranchStatus.VotedAbort, BranchLog.Find(Host.Store.Database, "tx-throws", 1)!.Status);
+        Assert.Equal(BranchStatus.VotedAbort, BranchDocuments.Find(Host.Store.Database, "tx-throws", 1)!.Status);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class PrepareTests : HostedParticipantTest
         Assert.Equal(first, again);
         Assert.Equal(1, Host.Resource.Count("prepare", "tx-1pc-throws"));
         Assert.Equal(1, Host.Resource.Count("abort", "tx-1pc-throws"));
-        Assert.Equal(BranchStatus.VotedAbort, BranchLog.Find(Host.Store.Database, "tx-1pc-throws", 1)!.Status);
+        Assert.Equal(BranchStatus.VotedAbort, BranchDocuments.Find(Host.Store.Database, "tx-1pc-throws", 1)!.Status);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class PrepareTests : HostedParticipantTest
 
         Assert.Equal(P.Outcome.Committed, response.Outcome);
         Assert.Equal(1, Host.Resource.Count("commit", "tx-1pc"));
-        Assert.Equal(BranchStatus.Committed, BranchLog.Find(Host.Store.Database, "tx-1pc", 1)!.Status);
+        Assert.Equal(BranchStatus.Committed, BranchDocuments.Find(Host.Store.Database, "tx-1pc", 1)!.Status);
         Assert.NotNull(Host.Store.Database.GetCollection("business").FindById("one-phase"));
     }
 
