@@ -50,5 +50,5 @@ public sealed class LiteDbParticipantStoreTests : IDisposable
 
     private sealed class OtherTransaction : IStoreTransaction;
 
-    private sealed class TestContext(Type transactionType) : BranchContext(transactionType, "tx", 1, "accounts", [], null, "");
+    private sealed class TestContext(Type transactionType) : BranchContext(transactionType, TwoPC.Client.Serialization.TwoPcSerializer.Default, "tx", 1, "accounts", [], null, "");
 }

@@ -4,7 +4,7 @@ using TwoPC.Participant.Resources;
 namespace TwoPC.TestParticipant;
 
 /// <summary>Saga step "ledger-step": the action applies "account:delta" at once; the compensation applies -delta.</summary>
-public sealed class LedgerStep(Ledger ledger) : ISagaStepHandler
+public sealed class LedgerStep(Ledger ledger) : ISagaStepResource
 {
     public ValueTask<StepResult> ExecuteAsync(SagaStepContext context, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace TwoPC.Demo.Bank.Accounts;
 /// Saga step <c>credit</c>, payload "account:amount": adds the money now; compensation takes it back, even if that
 /// overdraws (a compensation must not fail for business reasons).
 /// </summary>
-public sealed class CreditStep(AccountBook book) : ISagaStepHandler
+public sealed class CreditStep(AccountBook book) : ISagaStepResource
 {
     public ValueTask<StepResult> ExecuteAsync(SagaStepContext context, CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ using TwoPC.Participant.Resources;
 namespace TwoPC.Demo.Bank.Accounts;
 
 /// <summary>Saga step <c>debit</c>, payload "account:amount": takes the money now (Failed if it would overdraw); compensation gives it back.</summary>
-public sealed class DebitStep(AccountBook book) : ISagaStepHandler
+public sealed class DebitStep(AccountBook book) : ISagaStepResource
 {
     public ValueTask<StepResult> ExecuteAsync(SagaStepContext context, CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 namespace TwoPC.Participant.Barrier;
 
 /// <summary>An Execute or Compensate call, transport-neutral.</summary>
-internal sealed record StepCommand(string TransactionId, string StepName, string Handler, byte[] Payload, int Attempt);
+internal sealed record StepCommand(string TransactionId, string StepName, string Resource, byte[] Payload, int Attempt);
 
 /// <summary>What the barrier answers to Execute.</summary>
 internal enum ExecuteOutcome

@@ -8,11 +8,11 @@ internal sealed partial class SagaBarrier
 {
     /// <summary>
     /// The action: refused after its compensation, answered from the barrier row when it already ran, otherwise run
-    /// and recorded together with the handler's writes.
+    /// and recorded together with the resource's writes.
     /// </summary>
     public async ValueTask<ExecuteAnswer> ExecuteAsync(StepCommand command, CancellationToken cancellationToken)
     {
-        var handler = Validate(command);
+        var resource = Validate(command);
         using var held = await LockAsync(command, cancellationToken).ConfigureAwait(false);
         if (await FindAsync(command, BarrierRow.Compensation, cancellationToken).ConfigureAwait(false) is not null)
         {
@@ -29,14 +29,14 @@ internal sealed partial class SagaBarrier
             return new ExecuteAnswer((ExecuteOutcome)done.Result, done.Output, done.Reason);
         }
 
-        var context = new SagaStepContext(_store.TransactionType, command.TransactionId, command.StepName, command.Handler, command.Payload, command.Attempt, null);
+        var context = new SagaStepContext(_store.TransactionType, _serializer, command.TransactionId, command.StepName, command.Resource, command.Payload, command.Attempt, null);
         StepResult result = null!;
-        await CallHandlerAsync(async () => result = await handler.ExecuteAsync(context, cancellationToken).ConfigureAwait(false),
+        await CallResourceAsync(async () => result = await resource.ExecuteAsync(context, cancellationToken).ConfigureAwait(false),
             command, "execute", cancellationToken).ConfigureAwait(false);
 
         var outcome = result.IsSucceeded ? ExecuteOutcome.Succeeded : ExecuteOutcome.Failed;
         var row = new BarrierRow(command.TransactionId, command.StepName, BarrierRow.Action, (int)outcome, result.Output, result.Reason, _time.GetUtcNow());
-        await InsertAsync(row, result.IsSucceeded ? context.Writes : [], handlerRan: true, "execute").ConfigureAwait(false);
+        await InsertAsync(row, result.IsSucceeded ? context.Writes : [], resourceRan: true, "execute").ConfigureAwait(false);
         _counters.Add(ParticipantCounters.Executed);
         return new ExecuteAnswer(outcome, row.Output, row.Reason);
     }

@@ -23,8 +23,8 @@ internal static partial class ParticipantLog
     [LoggerMessage(EventId = 105, EventName = "StoreStopped", Level = LogLevel.Critical, Message = "The record write of {Operation} for {TransactionId} failed after the resource had run; the store is stopped (fail-stop) so that it never runs twice")]
     public static partial void StoreStopped(ILogger logger, string operation, string transactionId);
 
-    [LoggerMessage(EventId = 200, EventName = "SagaStepFailed", Level = LogLevel.Warning, Message = "Saga handler {Handler} threw in {Operation} for {TransactionId} step {StepName}")]
-    public static partial void SagaHandlerFailed(ILogger logger, Exception exception, string handler, string operation, string transactionId, string stepName);
+    [LoggerMessage(EventId = 200, EventName = "SagaStepFailed", Level = LogLevel.Warning, Message = "Saga step resource {Resource} threw in {Operation} for {TransactionId} step {StepName}")]
+    public static partial void SagaStepFailed(ILogger logger, Exception exception, string resource, string operation, string transactionId, string stepName);
 
     [LoggerMessage(EventId = 201, EventName = "SagaBarrierHit", Level = LogLevel.Debug, Message = "Barrier answered {Operation} for {TransactionId} step {StepName} with {Result}")]
     public static partial void BarrierHit(ILogger logger, string operation, string transactionId, string stepName, string result);

@@ -14,9 +14,9 @@ internal sealed class ParticipantGrpcService : TwoPC.Protocol.V1.Participant.Par
 {
     private readonly BranchEngine _branches;
     private readonly SagaBarrier _barrier;
-    private readonly HandlerRegistry _registry;
+    private readonly ResourceRegistry _registry;
 
-    public ParticipantGrpcService(BranchEngine branches, SagaBarrier barrier, HandlerRegistry registry)
+    public ParticipantGrpcService(BranchEngine branches, SagaBarrier barrier, ResourceRegistry registry)
     {
         _branches = branches;
         _barrier = barrier;

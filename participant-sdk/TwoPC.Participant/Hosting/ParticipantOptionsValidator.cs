@@ -1,17 +1,13 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using TwoPC.Participant.Storage;
 
 namespace TwoPC.Participant.Hosting;
 
-/// <summary>Checks <see cref="ParticipantOptions"/>, and that a participant store is registered, at start.</summary>
-internal sealed class ParticipantOptionsValidator(IServiceProviderIsService services) : IValidateOptions<ParticipantOptions>
+/// <summary>Checks <see cref="ParticipantOptions"/> at start.</summary>
+internal sealed class ParticipantOptionsValidator : IValidateOptions<ParticipantOptions>
 {
     public ValidateOptionsResult Validate(string? name, ParticipantOptions options)
     {
         var errors = new List<string>();
-        if (!services.IsService(typeof(IParticipantStore)))
-            errors.Add("No participant store is registered: call UseLiteDbStore(...) (package TwoPC.Participant.LiteDb) or another store's Use... method on the builder AddTwoPcParticipant returns.");
         if (options.CoordinatorAddress is { IsAbsoluteUri: false }) errors.Add("ParticipantOptions.CoordinatorAddress must be absolute.");
         if (options.AdvertisedAddress is { IsAbsoluteUri: false }) errors.Add("ParticipantOptions.AdvertisedAddress must be absolute.");
         if (options.InDoubtRetryInitial <= TimeSpan.Zero) errors.Add("ParticipantOptions.InDoubtRetryInitial must be positive.");

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using TwoPC.Durability;
 using TwoPC.Participant.Barrier;
 using TwoPC.Client;
+using TwoPC.Client.Serialization;
 using TwoPC.Participant.Propagation;
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Hosting;
@@ -35,11 +36,16 @@ public static class ParticipantServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GrpcServiceOptions>, AddServerInterceptor>());
 
         services.TryAddSingleton(TimeProvider.System);
+        // Typed payloads: protobuf messages binary, other types JSON; register another ITwoPcSerializer to change it.
+        services.TryAddSingleton<ITwoPcSerializer>(TwoPcSerializer.Default);
         services.TryAddSingleton<DurabilityMetrics>();
         // A failed forced write ends the process (fail-stop); register another IStorageFailStop first to change that.
         services.TryAddSingleton<IStorageFailStop, ProcessFailStop>();
+        // A store package replaces this (UseLiteDbStore, ...); without one the host fails to start with this message.
+        services.TryAddSingleton<IParticipantStore>(_ => throw new OptionsValidationException(nameof(IParticipantStore), typeof(IParticipantStore),
+            ["No participant store is registered: call UseLiteDbStore(...) (package TwoPC.Participant.LiteDb) or another store's Use... method on the builder AddTwoPcParticipant returns."]));
         services.TryAddSingleton<ParticipantCounters>();
-        services.TryAddSingleton<HandlerRegistry>();
+        services.TryAddSingleton<ResourceRegistry>();
         services.TryAddSingleton<BranchEngine>();
         services.TryAddSingleton<SagaBarrier>();
         services.TryAddSingleton<CoordinatorChannels>();

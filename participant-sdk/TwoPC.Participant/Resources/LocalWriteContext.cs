@@ -1,3 +1,4 @@
+using TwoPC.Client.Serialization;
 using TwoPC.Participant.Storage;
 
 namespace TwoPC.Participant.Resources;
@@ -11,7 +12,14 @@ public abstract class LocalWriteContext
     private readonly Type _transactionType;
     private readonly List<LocalWrite> _writes = new();
 
-    private protected LocalWriteContext(Type transactionType) => _transactionType = transactionType;
+    private protected LocalWriteContext(Type transactionType, ITwoPcSerializer serializer)
+    {
+        _transactionType = transactionType;
+        Serializer = serializer;
+    }
+
+    /// <summary>The participant's payload serializer (registered <see cref="ITwoPcSerializer"/>; <see cref="TwoPcSerializer.Default"/> unless replaced).</summary>
+    public ITwoPcSerializer Serializer { get; }
 
     /// <summary>
     /// Adds a write that the SDK runs inside the same local transaction as its own record (prepared, committed, aborted

@@ -1,14 +1,16 @@
+using TwoPC.Client.Serialization;
+
 namespace TwoPC.Participant.Resources;
 
-/// <summary>What a saga step handler learns about one action or compensation call.</summary>
+/// <summary>What a saga step resource learns about one action or compensation call.</summary>
 public sealed class SagaStepContext : LocalWriteContext
 {
-    internal SagaStepContext(Type transactionType, string transactionId, string stepName, string handler, byte[] payload, int attempt, byte[]? actionOutput)
-        : base(transactionType)
+    internal SagaStepContext(Type transactionType, ITwoPcSerializer serializer, string transactionId, string stepName, string resource, byte[] payload, int attempt, byte[]? actionOutput)
+        : base(transactionType, serializer)
     {
         TransactionId = transactionId;
         StepName = stepName;
-        Handler = handler;
+        Resource = resource;
         Payload = payload;
         Attempt = attempt;
         ActionOutput = actionOutput;
@@ -20,8 +22,8 @@ public sealed class SagaStepContext : LocalWriteContext
     /// <summary>The step name, unique inside the saga.</summary>
     public string StepName { get; }
 
-    /// <summary>The handler name the step targets.</summary>
-    public string Handler { get; }
+    /// <summary>The resource name the step targets (the name it was registered under with <c>AddSagaStep</c>).</summary>
+    public string Resource { get; }
 
     /// <summary>The action payload (in ExecuteAsync) or the compensation payload (in CompensateAsync).</summary>
     public ReadOnlyMemory<byte> Payload { get; }
@@ -31,4 +33,14 @@ public sealed class SagaStepContext : LocalWriteContext
 
     /// <summary>In CompensateAsync: the output the action returned. Null in ExecuteAsync.</summary>
     public byte[]? ActionOutput { get; }
+
+    /// <summary>The payload, read as <typeparamref name="TPayload"/> with <see cref="LocalWriteContext.Serializer"/>.</summary>
+    /// <exception cref="TwoPcSerializationException">The payload is not a <typeparamref name="TPayload"/>.</exception>
+    public TPayload ReadPayload<TPayload>() => Serializer.Deserialize<TPayload>(Payload);
+
+    /// <summary>In CompensateAsync: the action's output (<see cref="Succeeded{TOutput}"/>), or default when it returned none.</summary>
+    public TOutput? ReadActionOutput<TOutput>() => ActionOutput is null or { Length: 0 } ? default : Serializer.Deserialize<TOutput>(ActionOutput);
+
+    /// <summary>The action took effect and returns <paramref name="output"/> (written with <see cref="LocalWriteContext.Serializer"/>) to the saga.</summary>
+    public StepResult Succeeded<TOutput>(TOutput output) => StepResult.Succeeded(Serializer.Serialize(output));
 }

@@ -1,6 +1,6 @@
 namespace TwoPC.Participant.Resources;
 
-/// <summary>The answer of <see cref="ISagaStepHandler.ExecuteAsync"/>.</summary>
+/// <summary>The answer of <see cref="ISagaStepResource.ExecuteAsync"/>.</summary>
 public sealed class StepResult
 {
     private StepResult(bool succeeded, byte[] output, string reason)

@@ -6,7 +6,7 @@ namespace TwoPC.Participant.Storage;
 
 /// <summary>
 /// The engine's and the barrier's writes to the participant's store, and the fail-stop rule they share: once a write
-/// that follows a resource's or handler's callback fails, memory may hold an effect the disk does not, so the store is
+/// that follows a resource's callback fails, memory may hold an effect the disk does not, so the store is
 /// stopped for good (the process restarts and rebuilds memory from disk) and no callback runs again in this process.
 /// </summary>
 internal static class StoreWrites

@@ -101,5 +101,5 @@ internal sealed partial class BranchEngine
     }
 
     private BranchContext ContextOf(BranchRecord record) =>
-        new(_store.TransactionType, record.TransactionId, record.BranchId, record.Resource, record.Payload, record.State, record.CoordinatorAddress);
+        new(_store.TransactionType, _serializer, record.TransactionId, record.BranchId, record.Resource, record.Payload, record.State, record.CoordinatorAddress);
 }

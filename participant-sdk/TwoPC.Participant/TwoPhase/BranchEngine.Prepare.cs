@@ -30,7 +30,7 @@ internal sealed partial class BranchEngine
             return AnswerFrom(existing, command.OnePhase);
         }
 
-        var context = new PrepareContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+        var context = new PrepareContext(_store.TransactionType, _serializer, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
         PrepareResult result;
         StoreWrites.RequireWorking(_store);
         try
@@ -42,7 +42,7 @@ internal sealed partial class BranchEngine
             // A definite no: the writes it added before throwing are dropped.
             ParticipantLog.ResourceFailed(_logger, ex, command.Resource, "prepare", command.TransactionId, command.BranchId);
             result = PrepareResult.Abort($"resource '{command.Resource}' failed in prepare: {ex.Message}");
-            context = new PrepareContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
+            context = new PrepareContext(_store.TransactionType, _serializer, command.TransactionId, command.BranchId, command.Resource, command.Payload, command.CoordinatorAddress, command.OnePhase);
         }
 
         var answer = result.Vote switch
@@ -73,7 +73,7 @@ internal sealed partial class BranchEngine
 
     private async Task<PrepareAnswer> CommitOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, CancellationToken cancellationToken)
     {
-        var commitContext = new BranchContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        var commitContext = new BranchContext(_store.TransactionType, _serializer, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
         StoreWrites.RequireWorking(_store);
         try
         {
@@ -99,7 +99,7 @@ internal sealed partial class BranchEngine
     /// </summary>
     private async Task<PrepareAnswer> AbortOnePhaseAsync(PrepareCommand command, PrepareContext context, PrepareResult result, ITransactionalResource resource, string reason)
     {
-        var abortContext = new BranchContext(_store.TransactionType, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
+        var abortContext = new BranchContext(_store.TransactionType, _serializer, command.TransactionId, command.BranchId, command.Resource, command.Payload, result.State, command.CoordinatorAddress);
         try
         {
             // Not cancellable: Prepare's effects are in memory and must be released now or never.

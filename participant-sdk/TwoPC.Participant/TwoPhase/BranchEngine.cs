@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TwoPC.Client.Serialization;
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Hosting;
 using TwoPC.Participant.Resources;
@@ -14,21 +15,23 @@ namespace TwoPC.Participant.TwoPhase;
 internal sealed partial class BranchEngine
 {
     private readonly IParticipantStore _store;
-    private readonly HandlerRegistry _registry;
+    private readonly ResourceRegistry _registry;
     private readonly ParticipantCounters _counters;
     private readonly TimeProvider _time;
     private readonly ILogger<BranchEngine> _logger;
     private readonly ParticipantOptions _options;
     private readonly Dictionary<string, string> _faultPoints;
+    private readonly ITwoPcSerializer _serializer;
     private readonly KeyedLock _locks = new();
 
     public BranchEngine(
         IParticipantStore store,
-        HandlerRegistry registry,
+        ResourceRegistry registry,
         ParticipantCounters counters,
         TimeProvider time,
         IOptions<ParticipantOptions> options,
         IOptions<ParticipantFaultOptions> faults,
+        ITwoPcSerializer serializer,
         ILogger<BranchEngine> logger)
     {
         _store = store;
@@ -37,6 +40,7 @@ internal sealed partial class BranchEngine
         _time = time;
         _options = options.Value;
         _faultPoints = faults.Value.FaultPoints;
+        _serializer = serializer;
         _logger = logger;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using TwoPC.Durability;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,19 @@ public sealed class HostingTests
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => ParticipantHost.StartAsync(""));
         Assert.Contains("DataPath", error.Message);
+    }
+
+    [Fact]
+    public async Task Start_WithoutAStore_FailsWithOneLineNamingUseLiteDbStore()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => KestrelHost.StartAsync(
+            services => services.AddTwoPcParticipant(_ => { }).AddResource<TestResource>("accounts"),
+            app => app.MapTwoPcParticipant()));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.Contains("No participant store is registered", failure);
+        Assert.Contains("UseLiteDbStore", failure);
+        Assert.DoesNotContain('\n', failure);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using TwoPC.Participant.Resources;
 namespace TwoPC.Participant.Tests.Infrastructure;
 
 /// <summary>A saga step handler that records calls and can add or break local writes.</summary>
-internal sealed class TestStepHandler : ISagaStepHandler
+internal sealed class TestStepHandler : ISagaStepResource
 {
     public ConcurrentQueue<(string Op, string Tx, string Step)> Calls { get; } = new();
 

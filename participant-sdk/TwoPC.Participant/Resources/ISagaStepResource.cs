@@ -7,11 +7,11 @@ namespace TwoPC.Participant.Resources;
 /// </summary>
 /// <remarks>
 /// The barrier row and the call's writes are forced together after the call returns. If that write fails (the disk,
-/// or one of the call's own writes), the store fail-stops: it refuses every later call, the handler is never called
+/// or one of the call's own writes), the store fail-stops: it refuses every later call, the resource is never called
 /// again in this process, and the host ends the process. In-memory effects may be lost that way: keep the durable truth
 /// in the store (<see cref="LocalWriteContext.Write"/>) and rebuild memory from it at start.
 /// </remarks>
-public interface ISagaStepHandler
+public interface ISagaStepResource
 {
     /// <summary>
     /// Coordinator → participant, the action. Add local writes with <see cref="LocalWriteContext.Write"/>; they commit
