@@ -55,8 +55,8 @@ public sealed class EngineServices(
     /// <summary>Makes new transaction ids (default: <see cref="TransactionIds.New(TimeProvider)"/> on <see cref="Time"/>; the simulation makes seeded ones).</summary>
     public Func<string> NewTransactionId { get; init; } = () => TransactionIds.New(time);
 
-    /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="Backoff"/>), jittered from <see cref="Random"/>.</summary>
-    public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => Transactions.Backoff.Delay(attempt, initial, max, Random);
+    /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="global::TwoPC.Backoff"/>), jittered from <see cref="Random"/>.</summary>
+    public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => global::TwoPC.Backoff.Delay(attempt, initial, max, Random);
 
     /// <summary>Cancelled when the coordinator stops: background drivers end (recovery resumes them after restart).</summary>
     public CancellationToken Stopping => _stopping.Token;
