@@ -65,6 +65,15 @@ internal static partial class CoordinatorLog
     [LoggerMessage(12, LogLevel.Debug, "Transaction {TransactionId}: one-phase branch {BranchId} unreachable on attempt {Attempt}: {Error}", EventName = "OnePhaseRetry")]
     public static partial void OnePhaseRetry(ILogger logger, string transactionId, int branchId, int attempt, string error);
 
+    [LoggerMessage(13, LogLevel.Warning, "Transaction {TransactionId}: the abandoned Prepare to branch {BranchId} failed (phase 1 had decided without its vote)", EventName = "AbandonedPrepareFailed")]
+    public static partial void AbandonedPrepareFailed(ILogger logger, string transactionId, int branchId, Exception error);
+
+    [LoggerMessage(14, LogLevel.Warning, "Transaction {TransactionId}: background work did not end before the shutdown deadline; recovery resumes the transaction from the log after the next start", EventName = "DriverNotStopped")]
+    public static partial void DriverNotStopped(ILogger logger, string transactionId);
+
+    [LoggerMessage(15, LogLevel.Error, "Transaction {TransactionId}: background work faulted", EventName = "BackgroundWorkFailed")]
+    public static partial void BackgroundWorkFailed(ILogger logger, string transactionId, Exception error);
+
     [LoggerMessage(20, LogLevel.Warning, "Transaction {TransactionId}: decision rewrite attempt {Attempt} failed; retrying", EventName = "DecisionRewriteFailed")]
     public static partial void DecisionRewriteFailed(ILogger logger, string transactionId, int attempt, Exception error);
 }

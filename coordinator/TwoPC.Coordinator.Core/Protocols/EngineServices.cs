@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TwoPC.Coordinator.Diagnostics;
@@ -18,6 +19,8 @@ public sealed class EngineServices(
     ILogger<EngineServices> logger)
 {
     private readonly CancellationTokenSource _stopping = new();
+    // Background work still running (drivers, lazy writes, abandoned Prepare calls), with the transaction it serves.
+    private readonly ConcurrentDictionary<Task, string> _running = new();
 
     /// <summary>The decision log.</summary>
     public ITransactionLog Log { get; } = log;
@@ -55,14 +58,60 @@ public sealed class EngineServices(
     /// <summary>Makes new transaction ids (default: <see cref="TransactionIds.New(TimeProvider)"/> on <see cref="Time"/>; the simulation makes seeded ones).</summary>
     public Func<string> NewTransactionId { get; init; } = () => TransactionIds.New(time);
 
-    /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="Backoff"/>), jittered from <see cref="Random"/>.</summary>
-    public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => Transactions.Backoff.Delay(attempt, initial, max, Random);
+    /// <summary>The retry delay before attempt <paramref name="attempt"/> (see <see cref="global::TwoPC.Backoff"/>), jittered from <see cref="Random"/>.</summary>
+    public TimeSpan Backoff(int attempt, TimeSpan initial, TimeSpan max) => global::TwoPC.Backoff.Delay(attempt, initial, max, Random);
 
     /// <summary>Cancelled when the coordinator stops: background drivers end (recovery resumes them after restart).</summary>
     public CancellationToken Stopping => _stopping.Token;
 
-    /// <summary>Stops every background driver.</summary>
+    /// <summary>Cancels every background driver without waiting for them (see <see cref="StopAsync"/>).</summary>
     public void Stop() => _stopping.Cancel();
+
+    /// <summary>
+    /// Cancels every background driver and waits until each has ended, so none runs on after the decision log is
+    /// disposed. Waiting ends early when <paramref name="cancellationToken"/> (the host's shutdown deadline) fires:
+    /// each piece of work still running is then logged. Whatever a driver had not finished is resumed by recovery
+    /// after the next start.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stop();
+        // Work started while waiting (a driver starting another) is waited for as well.
+        while (_running.Keys.Where(t => !t.IsCompleted).ToArray() is { Length: > 0 } running)
+        {
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                foreach (var (task, transactionId) in _running)
+                    if (!task.IsCompleted) CoordinatorLog.DriverNotStopped(Logger, transactionId);
+                return;
+            }
+            catch (Exception)
+            {
+                // A faulted piece of work is logged by Track's continuation; the others are still waited for.
+            }
+        }
+    }
+
+    /// <summary>Background work still running (drivers, lazy writes, abandoned Prepare calls).</summary>
+    internal int RunningWork => _running.Keys.Count(t => !t.IsCompleted);
+
+    /// <summary>
+    /// Owns a piece of background work for <paramref name="transactionId"/>: <see cref="StopAsync"/> waits for it,
+    /// and a fault of it is logged instead of going unobserved.
+    /// </summary>
+    internal void Track(string transactionId, Task work)
+    {
+        _running[work] = transactionId;
+        _ = work.ContinueWith(t =>
+        {
+            _running.TryRemove(t, out _);
+            if (t.Exception is { } ex) CoordinatorLog.BackgroundWorkFailed(Logger, transactionId, ex.GetBaseException());
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 
     /// <summary>Now.</summary>
     public DateTimeOffset Now => Time.GetUtcNow();
@@ -77,16 +126,21 @@ public sealed class EngineServices(
     public Task SaveLazy(TransactionRecord record)
     {
         var task = Log.SaveAsync(record.Clone(), WriteDurability.Lazy, CancellationToken.None);
-        return task.ContinueWith(t =>
+        var saved = task.ContinueWith(t =>
         {
             if (t.Exception is { } ex) CoordinatorLog.LazyWriteFailed(Logger, record.Id, ex.GetBaseException());
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Track(record.Id, saved);
+        return saved;
     }
 
-    /// <summary>Runs a handle's background driver, logging failures, and records it on the handle.</summary>
+    /// <summary>
+    /// Runs a handle's background driver on <see cref="RunDriver"/>, logging failures; the engine owns it until it
+    /// ends (<see cref="StopAsync"/> cancels and awaits it).
+    /// </summary>
     public void StartDriver(TransactionHandle handle, Func<CancellationToken, Task> driver)
     {
-        handle.Driver = RunDriver(async () =>
+        Track(handle.Id, RunDriver(async () =>
         {
             try
             {
@@ -100,7 +154,7 @@ public sealed class EngineServices(
             {
                 CoordinatorLog.DriverFailed(Logger, handle.Id, ex);
             }
-        });
+        }));
     }
 
     /// <summary>

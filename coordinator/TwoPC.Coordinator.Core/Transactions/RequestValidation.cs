@@ -6,9 +6,6 @@ namespace TwoPC.Coordinator.Transactions;
 /// </summary>
 internal static class RequestValidation
 {
-    /// <summary>Longest participant-facing name (resource, step name).</summary>
-    public const int MaxNameLength = 200;
-
     /// <summary>Throws unless <paramref name="transactionId"/> is a transaction id; returns it.</summary>
     public static string TransactionId(string transactionId, string field)
     {
@@ -26,11 +23,17 @@ internal static class RequestValidation
             throw new InvalidRequestException(field, $"'{Truncate(address)}' is not an absolute http:// or https:// address");
     }
 
-    /// <summary>Throws unless <paramref name="name"/> is a non-empty name of at most <see cref="MaxNameLength"/> characters.</summary>
+    /// <summary>Throws unless <paramref name="name"/> is a non-empty name of at most <see cref="ProtocolLimits.MaxNameLength"/> characters.</summary>
     public static void Name(string name, string field)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new InvalidRequestException(field, "is required");
-        if (name.Length > MaxNameLength) throw new InvalidRequestException(field, $"must be at most {MaxNameLength} characters");
+        if (name.Length > ProtocolLimits.MaxNameLength) throw new InvalidRequestException(field, $"must be at most {ProtocolLimits.MaxNameLength} characters");
+    }
+
+    /// <summary>Throws unless the optional key <paramref name="key"/> has at most <see cref="ProtocolLimits.MaxKeyLength"/> characters.</summary>
+    public static void Key(string? key, string field)
+    {
+        if (key is { Length: > ProtocolLimits.MaxKeyLength }) throw new InvalidRequestException(field, $"must be at most {ProtocolLimits.MaxKeyLength} characters");
     }
 
     /// <summary>A value cut to 64 characters for an error message.</summary>

@@ -7,6 +7,8 @@ namespace TwoPC.Coordinator.Transactions;
 public sealed class TransactionHandle(TransactionRecord record)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // No timer and no linked registration: nothing to release, so it is never disposed (Cancel stays safe at any time).
+    private readonly CancellationTokenSource _prepareCalls = new();
 
     /// <summary>The live record. Read and change it only while holding <see cref="LockAsync"/>.</summary>
     public TransactionRecord Record { get; } = record;
@@ -35,8 +37,11 @@ public sealed class TransactionHandle(TransactionRecord record)
     /// <summary>Saga parked as NEEDS_ATTENTION: how to wake its driver. Read and change it only under the gate.</summary>
     public ParkedSagaWakeup? Parked { get; set; }
 
-    /// <summary>Background work driving the transaction (phase 2, saga), if running.</summary>
-    public Task? Driver { get; set; }
+    /// <summary>Cancelled once phase 1 has a decision: the Prepare calls still running are abandoned.</summary>
+    internal CancellationToken PrepareCalls => _prepareCalls.Token;
+
+    /// <summary>Cancels the Prepare calls still running (their votes can no longer change the decision).</summary>
+    internal void AbandonPrepareCalls() => _prepareCalls.Cancel();
 
     /// <summary>Takes the gate; dispose the result to release it.</summary>
     public async ValueTask<Releaser> LockAsync(CancellationToken cancellationToken)

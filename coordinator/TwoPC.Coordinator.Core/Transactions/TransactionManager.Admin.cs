@@ -2,9 +2,6 @@ namespace TwoPC.Coordinator.Transactions;
 
 public sealed partial class TransactionManager
 {
-    /// <summary>Longest operator note ResumeSaga accepts.</summary>
-    public const int MaxResumeNoteLength = 1000;
-
     /// <summary>
     /// Resumes a saga parked as NEEDS_ATTENTION now, instead of at its next scheduled retry: wakes the saga's own
     /// driver (so the two never run at once) and returns the record as the resume durably recorded it (compensating,
@@ -14,7 +11,7 @@ public sealed partial class TransactionManager
     public async Task<TransactionRecord> ResumeSagaAsync(string transactionId, string? reason, CancellationToken cancellationToken)
     {
         Require(transactionId);
-        if (reason is { Length: > MaxResumeNoteLength }) throw new InvalidRequestException("reason", $"must be at most {MaxResumeNoteLength} characters");
+        if (reason is { Length: > ProtocolLimits.MaxResumeNoteLength }) throw new InvalidRequestException("reason", $"must be at most {ProtocolLimits.MaxResumeNoteLength} characters");
         var note = string.IsNullOrWhiteSpace(reason) ? null : reason;
 
         if (!engine.Table.TryGet(transactionId, out var handle))

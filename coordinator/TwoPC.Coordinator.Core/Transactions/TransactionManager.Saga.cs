@@ -24,7 +24,7 @@ public sealed partial class TransactionManager
     public async Task<TransactionRecord> RunSagaAsync(IReadOnlyList<SagaStepRecord> steps, string? idempotencyKey, bool wait, string? amendsTransactionId, CancellationToken cancellationToken)
     {
         Saga.Validate(steps);
-        if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");
+        RequestValidation.Key(idempotencyKey, "idempotency_key");
         var key = string.IsNullOrEmpty(idempotencyKey) ? null : idempotencyKey;
         var amends = string.IsNullOrEmpty(amendsTransactionId) ? null : amendsTransactionId;
         if (amends is not null && !IsId(amends))

@@ -26,7 +26,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         if (!Enum.IsDefined(mode)) throw new InvalidRequestException("mode", "must be TRANSACTION_MODE_TWO_PHASE (sagas start with RunSaga)");
         if (mode == TransactionMode.Saga) throw new InvalidRequestException("mode", "sagas are started with RunSaga, which carries the steps");
         var limit = ValidateTimeout(timeout, "timeout");
-        if (idempotencyKey is { Length: > 128 }) throw new InvalidRequestException("idempotency_key", "must be at most 128 characters");
+        RequestValidation.Key(idempotencyKey, "idempotency_key");
         branches ??= [];
         if (branches.Count > engine.Options.MaxBranches)
             throw new InvalidRequestException("branches", $"has {branches.Count} branches; the limit is {engine.Options.MaxBranches}");
@@ -162,7 +162,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// </summary>
     public async Task<(TransactionRecord Record, bool Presumed, bool Pending)> ResolveInDoubtAsync(string transactionId, string? logId, CancellationToken cancellationToken)
     {
-        if (logId is { Length: > 128 }) throw new InvalidRequestException("log_id", "must be at most 128 characters");
+        RequestValidation.Key(logId, "log_id");
         if (engine.Table.TryGet(Require(transactionId), out var handle))
         {
             using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
@@ -186,8 +186,9 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     /// <summary>A page of transactions, newest first.</summary>
     public async Task<(IReadOnlyList<TransactionRecord> Page, string? NextToken)> ListAsync(IReadOnlyCollection<TransactionState> states, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
-        if (pageSize is < 0 or > 1000) throw new InvalidRequestException("page_size", "must be between 1 and 1000 (0 means 100)");
-        var size = pageSize == 0 ? 100 : pageSize;
+        if (pageSize is < 0 or > ProtocolLimits.MaxPageSize)
+            throw new InvalidRequestException("page_size", $"must be between 1 and {ProtocolLimits.MaxPageSize} (0 means {ProtocolLimits.DefaultPageSize})");
+        var size = pageSize == 0 ? ProtocolLimits.DefaultPageSize : pageSize;
         if (!string.IsNullOrEmpty(pageToken) && !IsId(pageToken)) throw new InvalidRequestException("page_token", "is not a token returned by ListTransactions");
         foreach (var s in states)
             if (!Enum.IsDefined(s)) throw new InvalidRequestException("states", $"{(int)s} is not a transaction state");
@@ -241,7 +242,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         RequestValidation.Name(branch.Resource, prefix + "resource");
         if (branch.Payload.Length > engine.Options.MaxPayloadBytes)
             throw new InvalidRequestException(prefix + "payload", $"is {branch.Payload.Length} bytes; the limit is {engine.Options.MaxPayloadBytes}");
-        if (branch.BranchKey is { Length: > 128 }) throw new InvalidRequestException(prefix + "branch_key", "must be at most 128 characters");
+        RequestValidation.Key(branch.BranchKey, prefix + "branch_key");
     }
 
     private static BranchRecord NewBranch(int id, BranchSpec spec) => new()

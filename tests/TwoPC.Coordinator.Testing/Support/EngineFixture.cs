@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NSubstitute;
 using TwoPC.Coordinator.Diagnostics;
@@ -22,12 +21,15 @@ public sealed class EngineFixture : IDisposable
             DefaultTimeout = TimeSpan.FromSeconds(10),
         };
         configure?.Invoke(Options);
-        Engine = new EngineServices(Log, Table, Participants, Microsoft.Extensions.Options.Options.Create(Options), time ?? TimeProvider.System, new CoordinatorMetrics(), NullLogger<EngineServices>.Instance);
+        Engine = new EngineServices(Log, Table, Participants, Microsoft.Extensions.Options.Options.Create(Options), time ?? TimeProvider.System, new CoordinatorMetrics(), Logger);
         TwoPhase = new TwoPhaseCommitProcessor(Engine);
         Manager = new TransactionManager(Engine, TwoPhase);
     }
 
     public CoordinatorOptions Options { get; }
+
+    /// <summary>What the engine logged.</summary>
+    public RecordingLogger<EngineServices> Logger { get; } = new();
 
     public InMemoryTransactionLog Log { get; } = new();
 

@@ -18,6 +18,10 @@ public sealed class EnumMirrorTests
     [Fact]
     public void BranchState_MatchesTheProto() => AssertMirror<BranchState, P.BranchState>();
 
+    /// <summary>The engine's one vote enum: its None is the proto's VOTE_UNSPECIFIED (no vote received).</summary>
+    [Fact]
+    public void Vote_MatchesTheProto() => AssertMirror<Vote, P.Vote>();
+
     private static void AssertMirror<TEngine, TProto>() where TEngine : struct, Enum where TProto : struct, Enum
     {
         static SortedDictionary<int, string> Values<T>() where T : struct, Enum =>

@@ -5,12 +5,6 @@ namespace TwoPC.Coordinator.Protocols.Saga;
 
 public sealed partial class SagaProcessor
 {
-    /// <summary>Largest action attempts a step may ask for.</summary>
-    public const int MaxStepAttempts = 100;
-
-    /// <summary>Largest per-attempt timeout or backoff a step may ask for.</summary>
-    public static readonly TimeSpan MaxStepDuration = TimeSpan.FromHours(1);
-
     /// <summary>How long validation waits for a participant's Describe.</summary>
     public static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(2);
 
@@ -37,8 +31,8 @@ public sealed partial class SagaProcessor
                 throw new InvalidRequestException(at + ".compensation_payload", $"step '{s.Name}' is required but has no compensation; only optional steps may omit it");
             CheckPayload(s.ActionPayload, at + ".action_payload");
             if (s.CompensationPayload is { } comp) CheckPayload(comp, at + ".compensation_payload");
-            if (s.MaxAttempts is < 1 or > MaxStepAttempts)
-                throw new InvalidRequestException(at + ".retry.max_attempts", $"step '{s.Name}': must be between 0 (default) and {MaxStepAttempts}");
+            if (s.MaxAttempts is < 1 or > ProtocolLimits.MaxStepAttempts)
+                throw new InvalidRequestException(at + ".retry.max_attempts", $"step '{s.Name}': must be between 0 (default) and {ProtocolLimits.MaxStepAttempts}");
             CheckDuration(s.InitialBackoff, at + ".retry.initial_backoff");
             CheckDuration(s.MaxBackoff, at + ".retry.max_backoff");
             CheckDuration(s.Timeout, at + ".timeout");
@@ -54,7 +48,7 @@ public sealed partial class SagaProcessor
     private static void CheckDuration(TimeSpan value, string field)
     {
         if (value <= TimeSpan.Zero) throw new InvalidRequestException(field, "must be positive");
-        if (value > MaxStepDuration) throw new InvalidRequestException(field, $"{value} is too large; the limit is {MaxStepDuration}");
+        if (value > ProtocolLimits.MaxStepDuration) throw new InvalidRequestException(field, $"{value} is too large; the limit is {ProtocolLimits.MaxStepDuration}");
     }
 
     /// <summary>

@@ -8,43 +8,80 @@ namespace TwoPC.Coordinator.Protocols.TwoPhase;
 public sealed partial class TwoPhaseCommitProcessor
 {
     /// <summary>
-    /// Sends Prepare to every branch in parallel and returns as soon as one votes ABORT, or when all answered.
-    /// Calls still running after an early abort go on in the background; their votes are ignored.
+    /// Sends Prepare to every branch in parallel and returns as soon as one votes ABORT, or when all answered, or
+    /// when the transaction was decided meanwhile (client Abort, deadline: see <see cref="TransactionHandle.AbandonPrepareCalls"/>).
+    /// Calls still running then are cancelled; their votes are ignored, and a fault of one is logged.
     /// </summary>
-    private async Task<(string? AbortReason, Dictionary<int, PrepareReply> Votes)> CollectVotesAsync(string transactionId, List<BranchRecord> branches, DateTimeOffset deadline)
+    private async Task<(string? AbortReason, Dictionary<int, PrepareReply> Votes)> CollectVotesAsync(TransactionHandle handle, List<BranchRecord> branches, DateTimeOffset deadline)
     {
         var votes = new Dictionary<int, PrepareReply>();
-        var pending = branches.Select(async b => (await PrepareWithRetryAsync(transactionId, b, onePhase: false, deadline).ConfigureAwait(false)).Reply).ToList();
+        var abandoned = handle.PrepareCalls;
+        var pending = branches.Select(async b => (await PrepareWithRetryAsync(handle.Id, b, onePhase: false, deadline, abandoned).ConfigureAwait(false)).Reply).ToList();
         var byTask = pending.Select((t, i) => (t, branches[i])).ToDictionary(p => (Task)p.t, p => p.Item2);
-        while (pending.Count > 0)
+        try
         {
-            var done = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(done);
-            var reply = await done.ConfigureAwait(false);
-            var branch = byTask[done];
-            votes[branch.BranchId] = reply;
-            if (reply.Vote == Vote.Abort) return ($"branch {branch.BranchId} ({branch.Resource}) voted abort: {reply.Reason}", votes);
-            if (reply.Vote == Vote.None) return ($"branch {branch.BranchId} ({branch.Resource}) gave no vote: {reply.Reason}", votes);
-        }
+            while (pending.Count > 0)
+            {
+                var done = await Task.WhenAny(pending).ConfigureAwait(false);
+                // Decided by someone else while preparing (client Abort, deadline): DecideAsync finds it past Preparing and keeps that decision.
+                if (abandoned.IsCancellationRequested) return ("decided while the votes were being collected", votes);
+                pending.Remove(done);
+                var reply = await done.ConfigureAwait(false);
+                var branch = byTask[done];
+                votes[branch.BranchId] = reply;
+                if (reply.Vote == Vote.Abort) return ($"branch {branch.BranchId} ({branch.Resource}) voted abort: {reply.Reason}", votes);
+                if (reply.Vote == Vote.None) return ($"branch {branch.BranchId} ({branch.Resource}) gave no vote: {reply.Reason}", votes);
+            }
 
-        return (null, votes);
+            return (null, votes);
+        }
+        finally
+        {
+            if (pending.Count > 0)
+            {
+                handle.AbandonPrepareCalls();
+                engine.Track(handle.Id, ObserveAbandonedAsync(handle.Id, [.. pending.Select(t => (t, byTask[t]))]));
+            }
+        }
+    }
+
+    /// <summary>Waits for abandoned Prepare calls to end; a cancellation is their expected end, any other fault is logged.</summary>
+    private async Task ObserveAbandonedAsync(string transactionId, List<(Task<PrepareReply> Call, BranchRecord Branch)> calls)
+    {
+        foreach (var (call, branch) in calls)
+        {
+            try
+            {
+                await call.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                CoordinatorLog.AbandonedPrepareFailed(engine.Logger, transactionId, branch.BranchId, ex);
+            }
+        }
     }
 
     /// <summary>
     /// Prepare with retries until the deadline. A definitive rejection counts as an ABORT vote; no answer gives
     /// <see cref="Vote.None"/> (the branch may hold a durable yes, so it must hear Abort) and aborts as well.
+    /// Once <paramref name="abandoned"/> is cancelled the call is cancelled and no further attempt is made
+    /// (throws <see cref="OperationCanceledException"/>).
     /// </summary>
-    private async Task<(PrepareReply Reply, bool Answered)> PrepareWithRetryAsync(string transactionId, BranchRecord branch, bool onePhase, DateTimeOffset deadline)
+    private async Task<(PrepareReply Reply, bool Answered)> PrepareWithRetryAsync(string transactionId, BranchRecord branch, bool onePhase, DateTimeOffset deadline, CancellationToken abandoned)
     {
         var attempt = 0;
         string lastError = "no answer";
         while (true)
         {
             attempt++;
+            abandoned.ThrowIfCancellationRequested();
             var remaining = deadline - engine.Now;
             if (remaining <= TimeSpan.Zero) return (new PrepareReply(Vote.None, $"no vote before the deadline ({lastError})"), false);
             using var timeout = new CancellationTokenSource(remaining, engine.Time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, engine.Stopping);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, engine.Stopping, abandoned);
             try
             {
                 return (await engine.Participants.PrepareAsync(branch, transactionId, onePhase, deadline, linked.Token).ConfigureAwait(false), true);
@@ -55,9 +92,11 @@ public sealed partial class TwoPhaseCommitProcessor
             }
             catch (ParticipantUnreachableException ex)
             {
+                // A cancelled RPC may surface as "unreachable": an abandoned call ends here, without a retry.
+                abandoned.ThrowIfCancellationRequested();
                 lastError = ex.Message;
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !abandoned.IsCancellationRequested)
             {
                 return (new PrepareReply(Vote.None, $"no vote before the deadline ({lastError})"), false);
             }
@@ -66,6 +105,9 @@ public sealed partial class TwoPhaseCommitProcessor
             var delay = engine.Backoff(attempt, engine.Options.RetryInitialDelay, engine.Options.RetryMaxDelay);
             var left = deadline - engine.Now;
             if (left <= TimeSpan.Zero) continue;
+            // Abandonment does not cut the backoff short, it only prevents the next attempt: a delay on the injected
+            // clock resumes its awaiter on the thread pool when cancelled, and the seeded simulation (docs/simulation.md)
+            // must see that only at a shutdown.
             await engine.DelayAsync(delay < left ? delay : left, engine.Stopping).ConfigureAwait(false);
         }
     }
@@ -141,7 +183,7 @@ public sealed partial class TwoPhaseCommitProcessor
     /// <summary>Single branch: the participant prepares and commits in one call; no decision record is needed.</summary>
     private async Task OnePhaseAsync(TransactionHandle handle, BranchRecord branch, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var (reply, answered) = await PrepareWithRetryAsync(handle.Id, branch, onePhase: true, deadline).ConfigureAwait(false);
+        var (reply, answered) = await PrepareWithRetryAsync(handle.Id, branch, onePhase: true, deadline, CancellationToken.None).ConfigureAwait(false);
         if (!answered)
         {
             // No answer: the participant may have committed. Keep asking (Prepare is idempotent) in the background.

@@ -82,7 +82,7 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
                 }
                 else
                 {
-                    var (abortReason, votes) = await CollectVotesAsync(handle.Id, branches, deadline).ConfigureAwait(false);
+                    var (abortReason, votes) = await CollectVotesAsync(handle, branches, deadline).ConfigureAwait(false);
                     await DecideAsync(handle, votes, abortReason).ConfigureAwait(false);
                 }
 
@@ -111,6 +111,8 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
     /// <summary>A client's Abort: decides abort unless commit is already decided.</summary>
     public async Task<CommitResult> AbortAsync(TransactionHandle handle, string reason, CancellationToken cancellationToken)
     {
+        CommitResult result;
+        bool abandonPrepare;
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = handle.Record;
@@ -118,24 +120,34 @@ public sealed partial class TwoPhaseCommitProcessor(EngineServices engine) : ITr
             if (record.State.IsCommitDecided()) throw new TransactionStateConflictException($"transaction {handle.Id} is already committed; it cannot be aborted");
             if (record.State is TransactionState.Preparing && handle.OnePhase)
                 throw new TransactionStateConflictException($"transaction {handle.Id} is committing in one phase; its outcome rests with the participant");
+            abandonPrepare = record.State == TransactionState.Preparing;
             if (!record.State.IsDecided()) DecideAbortLocked(handle, reason);
-            return new CommitResult(false, record.Reason, record.State);
+            result = new CommitResult(false, record.Reason, record.State);
         }
+
+        // Outside the gate: the cancelled calls end phase 1 at once, and its DecideAsync takes the gate.
+        if (abandonPrepare) handle.AbandonPrepareCalls();
+        return result;
     }
 
     /// <summary>Aborts an undecided transaction whose deadline passed (called by the timeout sweeper).</summary>
     public async Task AbortIfExpiredAsync(TransactionHandle handle, CancellationToken cancellationToken)
     {
+        bool abandonPrepare;
         using (await handle.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             var record = handle.Record;
             if (record.State.IsDecided() || record.State.IsFinished() || handle.InDoubt || handle.OnePhase || record.Deadline > engine.Now) return;
             CoordinatorLog.TimedOut(engine.Logger, handle.Id);
             engine.Metrics.Add("timeouts");
+            abandonPrepare = record.State == TransactionState.Preparing;
             DecideAbortLocked(handle, record.State == TransactionState.Active
                 ? "the transaction timed out before Commit"
                 : "not every branch voted before the deadline");
         }
+
+        // Outside the gate: the cancelled calls end phase 1 at once, and its DecideAsync takes the gate.
+        if (abandonPrepare) handle.AbandonPrepareCalls();
     }
 
     /// <inheritdoc />
