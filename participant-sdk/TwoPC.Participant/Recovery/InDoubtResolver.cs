@@ -139,7 +139,7 @@ internal sealed class InDoubtResolver : BackgroundService
                 }
 
                 if (detail is null) return;
-                var delay = Backoff.Delay(attempt, _options.InDoubtRetryInitial, _options.InDoubtRetryMax, _random);
+                var delay = Backoff.Delay(attempt + 1, _options.InDoubtRetryInitial, _options.InDoubtRetryMax, _random);
                 _counters.Add(ParticipantCounters.InDoubtRetries);
                 if (mismatch is not null)
                 {
