@@ -1,7 +1,7 @@
 using TwoPC.Client;
 using P = TwoPC.Protocol.V1;
 
-namespace TwoPC.Participant.Tests.Client;
+namespace TwoPC.Client.Tests;
 
 /// <summary>The SDK's public enums mirror the proto's (the generated types are internal): same names, same numbers.</summary>
 public sealed class EnumMirrorTests

@@ -2,10 +2,10 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using TwoPC.Client;
-using TwoPC.Participant.Tests.Infrastructure;
+using TwoPC.Client.Tests.Infrastructure;
 using P = TwoPC.Protocol.V1;
 
-namespace TwoPC.Participant.Tests.Client;
+namespace TwoPC.Client.Tests;
 
 public sealed class TwoPcClientTests : IAsyncLifetime
 {
