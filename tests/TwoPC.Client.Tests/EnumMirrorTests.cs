@@ -15,6 +15,15 @@ public sealed class EnumMirrorTests
     [Fact]
     public void BranchState_MatchesTheProto() => AssertMirror<BranchState, P.BranchState>();
 
+    [Fact]
+    public void Vote_MatchesTheProto() => AssertMirror<Vote, P.Vote>();
+
+    [Fact]
+    public void TransactionOutcomeKind_MatchesTheProto() => AssertMirror<TransactionOutcomeKind, P.Outcome>();
+
+    [Fact]
+    public void SagaOutcome_MatchesTheProto() => AssertMirror<SagaOutcome, P.SagaOutcome>();
+
     internal static void AssertMirror<TMirror, TProto>() where TMirror : struct, Enum where TProto : struct, Enum
     {
         static SortedDictionary<int, string> Values<T>() where T : struct, Enum =>
