@@ -152,8 +152,9 @@ public sealed class DistributedTransaction : IAsyncDisposable
 
     /// <summary>
     /// Aborts the transaction unless <see cref="CommitAsync"/> or <see cref="AbortAsync"/> was called (best effort:
-    /// a failed abort is not reported, and the coordinator's deadline aborts the transaction anyway). Never aborts
-    /// after Commit was called, so an in-doubt commit is left for the coordinator to finish.
+    /// a failed abort is not reported, and the coordinator's deadline aborts the transaction anyway; this also holds
+    /// after the client was disposed). Never aborts after Commit was called, so an in-doubt commit is left for the
+    /// coordinator to finish.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -162,10 +163,11 @@ public sealed class DistributedTransaction : IAsyncDisposable
         {
             await AbortCoreAsync("the transaction was disposed before Commit", CancellationToken.None).ConfigureAwait(false);
         }
-        catch (TwoPcTransactionException)
+        catch (Exception ex) when (ex is TwoPcTransactionException or ObjectDisposedException)
         {
-            // Best effort by contract: Commit was never called, so nothing of this transaction can commit through
-            // this handle, and an undecided transaction aborts at its deadline.
+            // Best effort by contract (the coordinator unreachable, or the client already disposed): Commit was never
+            // called, so nothing of this transaction can commit through this handle, and an undecided transaction
+            // aborts at its deadline.
         }
     }
 

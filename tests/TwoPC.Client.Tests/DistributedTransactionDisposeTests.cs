@@ -78,4 +78,14 @@ public sealed class DistributedTransactionDisposeTests : IAsyncLifetime
 
         Assert.Equal(1, _coordinator.Count("Abort"));
     }
+
+    [Fact]
+    public async Task DisposeAsync_AfterTheClientWasDisposed_DoesNotThrow()
+    {
+        var client = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = _coordinator.Address });
+        var tx = await client.BeginAsync();
+        client.Dispose();
+
+        await tx.DisposeAsync();
+    }
 }
