@@ -112,8 +112,6 @@ public sealed class SagaBuilder
     /// <exception cref="TransactionRetryLaterException">The coordinator refused before recording anything.</exception>
     public Task<SagaResult> StartAsync(CancellationToken cancellationToken = default) => SendAsync(wait: false, cancellationToken);
 
-    internal P.RunSagaRequest Build() => _request.Clone();
-
     private async Task<SagaResult> SendAsync(bool wait, CancellationToken cancellationToken)
     {
         if (_request.Steps.Count == 0) throw ClientValidation.Invalid("steps", "a saga needs at least one step");
