@@ -1,16 +1,14 @@
 namespace TwoPC.Client;
 
 /// <summary>
-/// The client's checks of values a caller may get wrong at run time, with the coordinator's limits, so that a bad
-/// value fails before a call with <see cref="TwoPcInvalidRequestException"/> naming the field as the .proto spells it.
+/// The client's checks of values a caller may get wrong at run time, with the coordinator's limits
+/// (<see cref="ProtocolLimits"/>), so that a bad value fails before a call with
+/// <see cref="TwoPcInvalidRequestException"/> naming the field as the .proto spells it.
 /// </summary>
 internal static class ClientValidation
 {
-    /// <summary>Longest name or id (resource, step name, transaction id), as the coordinator allows.</summary>
-    public const int MaxNameLength = 200;
-
-    /// <summary>Longest idempotency or branch key, as the coordinator allows.</summary>
-    public const int MaxKeyLength = 128;
+    private const int MaxNameLength = ProtocolLimits.MaxNameLength;
+    private const int MaxKeyLength = ProtocolLimits.MaxKeyLength;
 
     /// <summary>Throws unless <paramref name="value"/> is a non-blank name of at most <see cref="MaxNameLength"/> characters.</summary>
     public static string Name(string? value, string field)

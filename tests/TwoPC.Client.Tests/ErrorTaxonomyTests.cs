@@ -157,6 +157,10 @@ public sealed class ErrorTaxonomyTests : IAsyncLifetime
         Assert.Equal("idempotency_key", Assert.Throws<TwoPcInvalidRequestException>(() => _client.Saga().IdempotencyKey(new string('k', 129))).Field);
         Assert.Equal("retry.max_attempts", Assert.Throws<TwoPcInvalidRequestException>(() => _client.Saga()
             .Step("flight", Participant, "flight", new byte[] { 1 }, new byte[] { 2 }, s => s.Retry(0, TimeSpan.Zero, TimeSpan.Zero))).Field);
+        Assert.Equal("retry.max_attempts", Assert.Throws<TwoPcInvalidRequestException>(() => _client.Saga()
+            .Step("flight", Participant, "flight", new byte[] { 1 }, new byte[] { 2 }, s => s.Retry(101, TimeSpan.Zero, TimeSpan.Zero))).Field);
+        Assert.Equal("retry.max_backoff", Assert.Throws<TwoPcInvalidRequestException>(() => _client.Saga()
+            .Step("flight", Participant, "flight", new byte[] { 1 }, new byte[] { 2 }, s => s.Retry(3, TimeSpan.Zero, TimeSpan.FromHours(2)))).Field);
         Assert.Equal("timeout", Assert.Throws<TwoPcInvalidRequestException>(() => _client.Saga()
             .Step("flight", Participant, "flight", new byte[] { 1 }, new byte[] { 2 }, s => s.Timeout(TimeSpan.Zero))).Field);
         Assert.Equal(0, _coordinator.Count("RunSaga"));
