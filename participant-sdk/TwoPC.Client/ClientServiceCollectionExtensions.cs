@@ -7,18 +7,21 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the TwoPC client.</summary>
 public static class ClientServiceCollectionExtensions
 {
-    /// <summary>Adds a singleton <see cref="TwoPcClient"/> with one long-lived channel to the coordinator.</summary>
-    public static IServiceCollection AddTwoPcClient(this IServiceCollection services, Action<TwoPcClientOptions> configure)
+    /// <summary>
+    /// Adds one singleton <see cref="TwoPcClient"/>, also resolved as <see cref="ITwoPcClient"/>, with one long-lived
+    /// channel to the coordinator. The options are validated when the host starts (a bad one fails the start with a
+    /// one-line message naming it).
+    /// </summary>
+    public static ITwoPcClientBuilder AddTwoPcClient(this IServiceCollection services, Action<TwoPcClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<TwoPcClientOptions>().Configure(configure)
-            .Validate(o => o.CoordinatorAddress is { IsAbsoluteUri: true }, "TwoPcClientOptions.CoordinatorAddress must be an absolute URI.")
-            .Validate(o => o.CallTimeout > TimeSpan.Zero && o.CompletionTimeout > TimeSpan.Zero, "TwoPcClientOptions timeouts must be positive.")
-            .ValidateOnStart();
+        services.AddOptions<TwoPcClientOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TwoPcClientOptions>, TwoPcClientOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new TwoPcClient(sp.GetRequiredService<IOptions<TwoPcClientOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
-        return services;
+        services.TryAddSingleton<ITwoPcClient>(sp => sp.GetRequiredService<TwoPcClient>());
+        return new TwoPcClientBuilder(services);
     }
 
     /// <summary>Adds <see cref="TwoPcPropagationInterceptor"/> to a gRPC client registered with <c>AddGrpcClient</c>.</summary>

@@ -57,16 +57,19 @@ public enum TransactionOutcomeKind
     Pending = 3,
 }
 
-/// <summary>A participant's vote as the coordinator recorded it.</summary>
-public enum ParticipantVote
+/// <summary>
+/// A 2PC vote: a resource's answer to Prepare on the participant side, and a branch's vote as the coordinator
+/// recorded it (<see cref="BranchStatusInfo.Vote"/>). Mirrors <c>twopc.v1.Vote</c>, names and numbers.
+/// </summary>
+public enum Vote
 {
-    /// <summary>No vote yet.</summary>
+    /// <summary>No vote (yet): the coordinator has not heard from the branch. Never a valid answer to Prepare.</summary>
     Unspecified = 0,
-    /// <summary>Prepared.</summary>
+    /// <summary>Yes: the branch's changes are durably prepared and it will commit or abort as the coordinator decides.</summary>
     Prepared = 1,
-    /// <summary>Read-only.</summary>
+    /// <summary>The branch changed nothing; it needs no phase 2 and takes no part in the decision.</summary>
     ReadOnly = 2,
-    /// <summary>Abort.</summary>
+    /// <summary>No: the branch cannot commit; the transaction aborts.</summary>
     Abort = 3,
 }
 

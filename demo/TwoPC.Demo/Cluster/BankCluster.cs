@@ -159,7 +159,7 @@ internal sealed class BankCluster : IDisposable
             {
                 await Client.GetTransactionAsync(new string('0', 32), cancellationToken).ConfigureAwait(false);
             }
-            catch (KeyNotFoundException)
+            catch (TransactionNotFoundException)
             {
                 // Answered: it is up.
             }

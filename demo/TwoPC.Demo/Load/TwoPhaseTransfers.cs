@@ -74,7 +74,7 @@ internal sealed class TwoPhaseTransfers(BankCluster cluster, TimeSpan budget) : 
                 if (status.Outcome == TransactionOutcomeKind.Committed) return TransferOutcome.Committed;
                 if (status.Outcome == TransactionOutcomeKind.Aborted) return TransferOutcome.Aborted;
             }
-            catch (KeyNotFoundException)
+            catch (TransactionNotFoundException)
             {
                 return TransferOutcome.Aborted;
             }

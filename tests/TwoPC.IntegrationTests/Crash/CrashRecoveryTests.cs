@@ -200,7 +200,7 @@ public sealed class CrashPointTests
                 if (status.State is TwoPC.Client.TransactionState.Committing or TwoPC.Client.TransactionState.Committed) return true;
                 if (status.State is TwoPC.Client.TransactionState.Aborting or TwoPC.Client.TransactionState.Aborted) return false;
             }
-            catch (KeyNotFoundException)
+            catch (TwoPC.Client.TransactionNotFoundException)
             {
                 return false;
             }

@@ -70,7 +70,7 @@ internal static class PowerLossRound
                         var s = await cluster.Client.GetTransactionAsync(t.Id, cts.Token);
                         return s.State is TransactionState.Committed or TransactionState.Aborted;
                     }
-                    catch (KeyNotFoundException)
+                    catch (TransactionNotFoundException)
                     {
                         return true;
                     }

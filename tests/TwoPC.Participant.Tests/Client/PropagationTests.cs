@@ -10,26 +10,6 @@ namespace TwoPC.Participant.Tests.Client;
 public sealed class PropagationTests : StubCoordinatorTest
 {
     [Fact]
-    public async Task Interceptor_AddsTheAmbientTransactionHeaders()
-    {
-        using var channel = GrpcChannel.ForAddress(Coordinator.Address);
-        var client = new P.Coordinator.CoordinatorClient(channel.Intercept(new TwoPcPropagationInterceptor()));
-        Coordinator.OnGetTransaction = _ => new P.TransactionInfo();
-
-        await client.GetTransactionAsync(new P.GetTransactionRequest { TransactionId = "none" });
-        using (TwoPcTransactionContext.Enter(new TwoPcTransactionContext("tx-amb", new Uri("http://coord:7000"))))
-        {
-            await client.GetTransactionAsync(new P.GetTransactionRequest { TransactionId = "x" });
-        }
-
-        var headers = Coordinator.Received.Select(r => r.Headers).ToList();
-        Assert.Null(headers[0].GetValue(TwoPcMetadata.TransactionIdHeader));
-        Assert.Equal("tx-amb", headers[1].GetValue(TwoPcMetadata.TransactionIdHeader));
-        Assert.Equal("http://coord:7000/", headers[1].GetValue(TwoPcMetadata.CoordinatorHeader));
-        Assert.Null(TwoPcTransactionContext.Current);
-    }
-
-    [Fact]
     public async Task Server_ReadsTheHeaders_AndEnlistSelfUsesTheAdvertisedAddress()
     {
         var advertised = new Uri("http://participant-b:5002");

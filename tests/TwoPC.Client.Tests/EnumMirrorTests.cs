@@ -1,7 +1,7 @@
 using TwoPC.Client;
 using P = TwoPC.Protocol.V1;
 
-namespace TwoPC.Participant.Tests.Client;
+namespace TwoPC.Client.Tests;
 
 /// <summary>The SDK's public enums mirror the proto's (the generated types are internal): same names, same numbers.</summary>
 public sealed class EnumMirrorTests
@@ -14,6 +14,15 @@ public sealed class EnumMirrorTests
 
     [Fact]
     public void BranchState_MatchesTheProto() => AssertMirror<BranchState, P.BranchState>();
+
+    [Fact]
+    public void Vote_MatchesTheProto() => AssertMirror<Vote, P.Vote>();
+
+    [Fact]
+    public void TransactionOutcomeKind_MatchesTheProto() => AssertMirror<TransactionOutcomeKind, P.Outcome>();
+
+    [Fact]
+    public void SagaOutcome_MatchesTheProto() => AssertMirror<SagaOutcome, P.SagaOutcome>();
 
     internal static void AssertMirror<TMirror, TProto>() where TMirror : struct, Enum where TProto : struct, Enum
     {

@@ -2,10 +2,10 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using TwoPC.Client;
-using TwoPC.Participant.Tests.Infrastructure;
+using TwoPC.Client.Tests.Infrastructure;
 using P = TwoPC.Protocol.V1;
 
-namespace TwoPC.Participant.Tests.Client;
+namespace TwoPC.Client.Tests;
 
 public sealed class TwoPcClientTests : IAsyncLifetime
 {
@@ -178,8 +178,19 @@ public sealed class TwoPcClientTests : IAsyncLifetime
 
         Assert.Equal(("tx-9", TransactionState.Committed, TransactionOutcomeKind.Committed), (status.TransactionId, status.State, status.Outcome));
         var branch = Assert.Single(status.Branches);
-        Assert.Equal((BranchState.Committed, ParticipantVote.Prepared, 2), (branch.State, branch.Vote, branch.Attempts));
+        Assert.Equal((BranchState.Committed, Vote.Prepared, 2), (branch.State, branch.Vote, branch.Attempts));
         Assert.False(((P.GetTransactionRequest)_coordinator.Received.Single().Request).ResolveInDoubt);
+    }
+
+    [Fact]
+    public async Task SagaStart_SendsWaitFalse_AndReturnsTheRunningSaga()
+    {
+        _coordinator.OnRunSaga = _ => new P.RunSagaResponse { TransactionId = "saga-8", Outcome = P.SagaOutcome.Running };
+
+        var started = await _client.Saga().Step("flight", new Uri("http://127.0.0.1:5001"), "reserve", new byte[] { 1 }, new byte[] { 2 }).StartAsync();
+
+        Assert.Equal(("saga-8", SagaOutcome.Running), (started.TransactionId, started.Outcome));
+        Assert.False(((P.RunSagaRequest)_coordinator.Received.Single().Request).Wait);
     }
 
     [Fact]
@@ -190,7 +201,7 @@ public sealed class TwoPcClientTests : IAsyncLifetime
             TransactionId = "saga-7",
             Outcome = P.SagaOutcome.Compensated,
             Reason = "hotel failed",
-            Steps = { new P.SagaStepInfo { Name = "hotel", State = P.BranchState.StepFailed, Attempts = 3, LastError = "full", Result = ByteString.CopyFrom(9) } },
+            Steps = { new P.SagaStepInfo { Name = "hotel", Resource = "reserve", State = P.BranchState.StepFailed, Attempts = 3, LastError = "full", Result = ByteString.CopyFrom(9) } },
         };
         var p = new Uri("http://127.0.0.1:5001");
 
@@ -206,9 +217,11 @@ public sealed class TwoPcClientTests : IAsyncLifetime
         var step = Assert.Single(result.Steps);
         Assert.Equal(("hotel", BranchState.StepFailed, 3, "full"), (step.Name, step.State, step.Attempts, step.Error));
         Assert.Equal(new byte[] { 9 }, step.Output.ToArray());
+        Assert.Equal("reserve", step.Resource);
 
         var sent = (P.RunSagaRequest)_coordinator.Received.Single().Request;
         Assert.True(sent.Wait);
+        Assert.Equal(["reserve", "reserve", "notify", "charge"], sent.Steps.Select(s => s.Resource));
         Assert.Equal(("trip-1", "saga-1"), (sent.IdempotencyKey, sent.AmendsTransactionId));
         Assert.Equal(new[] { 1, 2, 2, 3 }, sent.Steps.Select(s => s.Group));
         Assert.Equal(5, sent.Steps[0].Retry.MaxAttempts);
