@@ -5,6 +5,7 @@ using TwoPC.Participant.Hosting;
 using TwoPC.Participant.TwoPhase;
 using TwoPC.Protocol.V1;
 using ProtoBranchState = TwoPC.Protocol.V1.BranchState;
+using ProtoVote = TwoPC.Protocol.V1.Vote;
 using ProtoStepResult = TwoPC.Protocol.V1.StepResult;
 
 namespace TwoPC.Participant.Grpc;
@@ -29,7 +30,7 @@ internal sealed class ParticipantGrpcService : TwoPC.Protocol.V1.Participant.Par
             request.Payload.ToByteArray(), request.CoordinatorAddress, request.OnePhase, request.LogId), context.CancellationToken).ConfigureAwait(false);
         return new PrepareResponse
         {
-            Vote = answer.Vote switch { BranchVote.Prepared => Vote.Prepared, BranchVote.ReadOnly => Vote.ReadOnly, _ => Vote.Abort },
+            Vote = answer.Vote switch { TwoPC.Client.Vote.Prepared => ProtoVote.Prepared, TwoPC.Client.Vote.ReadOnly => ProtoVote.ReadOnly, _ => ProtoVote.Abort },
             Reason = answer.Reason,
             Outcome = ToProto(answer.Outcome),
         };

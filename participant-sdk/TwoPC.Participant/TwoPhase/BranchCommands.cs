@@ -1,3 +1,5 @@
+using TwoPC.Client;
+
 namespace TwoPC.Participant.TwoPhase;
 
 /// <summary>A Prepare call, transport-neutral. <c>LogId</c>: the coordinator's decision-log identity (may be empty).</summary>
@@ -5,14 +7,6 @@ internal sealed record PrepareCommand(string TransactionId, int BranchId, string
 
 /// <summary>A Commit or Abort call, transport-neutral.</summary>
 internal sealed record BranchCommand(string TransactionId, int BranchId, string Resource);
-
-/// <summary>The vote of a branch.</summary>
-internal enum BranchVote
-{
-    Prepared,
-    ReadOnly,
-    Abort,
-}
 
 /// <summary>A branch's final outcome.</summary>
 internal enum BranchOutcome
@@ -23,4 +17,4 @@ internal enum BranchOutcome
 }
 
 /// <summary>The answer to Prepare.</summary>
-internal sealed record PrepareAnswer(BranchVote Vote, string Reason, BranchOutcome Outcome);
+internal sealed record PrepareAnswer(Vote Vote, string Reason, BranchOutcome Outcome);

@@ -1,3 +1,4 @@
+using TwoPC.Client;
 using TwoPC.Participant.Diagnostics;
 using TwoPC.Participant.Resources;
 using TwoPC.Participant.Storage;
@@ -47,9 +48,9 @@ internal sealed partial class BranchEngine
 
         var answer = result.Vote switch
         {
-            PrepareVote.Prepared when command.OnePhase => await CommitOnePhaseAsync(command, context, result, resource, cancellationToken).ConfigureAwait(false),
-            PrepareVote.Prepared => await RecordVoteAsync(command, context, result, BranchStatus.Prepared, force: true, cancellationToken).ConfigureAwait(false),
-            PrepareVote.ReadOnly => await RecordVoteAsync(command, context, result, BranchStatus.ReadOnly, force: false, cancellationToken).ConfigureAwait(false),
+            Vote.Prepared when command.OnePhase => await CommitOnePhaseAsync(command, context, result, resource, cancellationToken).ConfigureAwait(false),
+            Vote.Prepared => await RecordVoteAsync(command, context, result, BranchStatus.Prepared, force: true, cancellationToken).ConfigureAwait(false),
+            Vote.ReadOnly => await RecordVoteAsync(command, context, result, BranchStatus.ReadOnly, force: false, cancellationToken).ConfigureAwait(false),
             _ => await RecordVoteAsync(command, context, result, BranchStatus.VotedAbort, force: false, cancellationToken).ConfigureAwait(false),
         };
         ParticipantLog.BranchVoted(_logger, command.TransactionId, command.BranchId, command.Resource, answer.Vote.ToString());
@@ -130,10 +131,10 @@ internal sealed partial class BranchEngine
 
     private static PrepareAnswer AnswerFrom(BranchRecord record, bool onePhase) => record.Status switch
     {
-        BranchStatus.Prepared => new(BranchVote.Prepared, "", BranchOutcome.None),
-        BranchStatus.Committed => new(BranchVote.Prepared, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
-        BranchStatus.ReadOnly => new(BranchVote.ReadOnly, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
-        BranchStatus.VotedAbort => new(BranchVote.Abort, record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
-        _ => new(BranchVote.Abort, record.Tombstone ? "the branch was aborted before Prepare" : record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
+        BranchStatus.Prepared => new(Vote.Prepared, "", BranchOutcome.None),
+        BranchStatus.Committed => new(Vote.Prepared, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
+        BranchStatus.ReadOnly => new(Vote.ReadOnly, "", onePhase ? BranchOutcome.Committed : BranchOutcome.None),
+        BranchStatus.VotedAbort => new(Vote.Abort, record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
+        _ => new(Vote.Abort, record.Tombstone ? "the branch was aborted before Prepare" : record.Reason, onePhase ? BranchOutcome.Aborted : BranchOutcome.None),
     };
 }
