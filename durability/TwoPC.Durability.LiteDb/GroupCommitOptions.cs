@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace TwoPC.Durability;
 
 /// <summary>Options of a <see cref="LiteDbGroupCommitter"/>.</summary>
@@ -21,6 +23,9 @@ public sealed class GroupCommitOptions
     /// Default 64 MiB.
     /// </summary>
     public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Where the committer logs what it cannot report to a caller (a fail-stop callback that threw). Default: none.</summary>
+    public ILogger? Logger { get; set; }
 
     /// <summary>
     /// Runs once, on the writer thread, when the store fails a forced write (see <see cref="StorageFailedException"/>),

@@ -243,9 +243,10 @@ public sealed partial class LiteDbGroupCommitter : IDisposable
             {
                 onFailStop(failure);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 // The store is stopped either way; a throwing callback must not kill the writer thread and hang every caller.
+                if (_options.Logger is { } logger) GroupCommitLog.FailStopCallbackFailed(logger, ex, DataPath);
             }
         }
 

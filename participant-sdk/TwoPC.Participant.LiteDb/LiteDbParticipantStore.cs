@@ -1,4 +1,5 @@
 using LiteDB;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TwoPC.Durability;
 using TwoPC.Participant.Storage;
@@ -17,11 +18,12 @@ public sealed class LiteDbParticipantStore : IParticipantStore, IDisposable
     private readonly LiteDbGroupCommitter _committer;
 
     /// <summary>Opens (or creates) the file at <see cref="LiteDbParticipantStoreOptions.DataPath"/>.</summary>
-    public LiteDbParticipantStore(IOptions<LiteDbParticipantStoreOptions> options, IFileFlusher flusher, DurabilityMetrics metrics, IStorageFailStop failStop)
+    public LiteDbParticipantStore(IOptions<LiteDbParticipantStoreOptions> options, IFileFlusher flusher, DurabilityMetrics metrics, IStorageFailStop failStop,
+        ILogger<LiteDbParticipantStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(failStop);
-        _committer = new LiteDbGroupCommitter(new GroupCommitOptions { Path = options.Value.DataPath, OnFailStop = failStop.Stop }, flusher, metrics);
+        _committer = new LiteDbGroupCommitter(new GroupCommitOptions { Path = options.Value.DataPath, OnFailStop = failStop.Stop, Logger = logger }, flusher, metrics);
         BranchDocuments.EnsureIndexes(_committer.Database);
     }
 

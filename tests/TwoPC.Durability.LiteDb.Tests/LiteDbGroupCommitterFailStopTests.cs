@@ -56,6 +56,40 @@ public sealed class LiteDbGroupCommitterFailStopTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailStopCallbackThatThrows_IsLogged_AndTheStoreStillFailsEveryWrite()
+    {
+        var logger = new CriticalLogger();
+        using var sut = new LiteDbGroupCommitter(new GroupCommitOptions
+        {
+            Path = _dir.File("store.db"),
+            OnFailStop = _ => throw new InvalidOperationException("the host's callback broke"),
+            Logger = logger,
+        }, _flusher, new DurabilityMetrics());
+        _flusher.Fail = _ => new IOException("the disk failed");
+
+        await Assert.ThrowsAsync<StorageFailedException>(() => sut.WriteAsync(db => Insert(db, 1), force: true, CancellationToken.None));
+        await Assert.ThrowsAsync<StorageFailedException>(() => sut.WriteAsync(db => Insert(db, 2), force: true, CancellationToken.None));
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal("the host's callback broke", entry.Exception!.Message);
+        Assert.Contains("store.db", entry.Message);
+    }
+
+    private sealed class CriticalLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Message, Exception? Exception)> Entries { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Critical) Entries.Enqueue((formatter(state, exception), exception));
+        }
+    }
+
+    [Fact]
     public async Task FailedFlushOfTheDataFileAfterACheckpoint_StopsTheStore()
     {
         var stops = 0;

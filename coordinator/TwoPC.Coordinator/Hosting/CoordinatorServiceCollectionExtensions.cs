@@ -46,7 +46,8 @@ public static class CoordinatorServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
             var failStop = sp.GetRequiredService<IStorageFailStop>();
-            return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize, OnFailStop = failStop.Stop },
+            return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize, OnFailStop = failStop.Stop,
+                    Logger = sp.GetService<ILoggerFactory>()?.CreateLogger<LiteDbTransactionLog>() },
                 sp.GetRequiredService<IFileFlusher>(), sp.GetRequiredService<DurabilityMetrics>());
         });
         services.TryAddSingleton<TransactionTable>();
