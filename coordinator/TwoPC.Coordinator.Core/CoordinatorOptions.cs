@@ -69,6 +69,18 @@ public sealed class CoordinatorOptions : IValidatableObject
     /// </summary>
     public TimeSpan ParkedSagaRetryInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Cluster (a shared decision log such as PostgreSQL): how long this instance's lease lasts after each renewal, by
+    /// the database's clock. When it expires another instance claims this one's unfinished transactions. Default 3 s.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Cluster: how often the lease is renewed; must be well below <see cref="LeaseDuration"/>. Default 1 s.</summary>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Cluster: how often an instance looks for transactions of expired instances to claim. Default 1 s.</summary>
+    public TimeSpan TakeoverScanInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most writes folded into one group commit. Default 256.</summary>
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 256;
@@ -86,6 +98,9 @@ public sealed class CoordinatorOptions : IValidatableObject
         if (!Positive(TimeoutCheckInterval)) yield return new("must be > 0", [nameof(TimeoutCheckInterval)]);
         if (FinishedRetention < TimeSpan.Zero) yield return new("must be >= 0", [nameof(FinishedRetention)]);
         if (!Positive(ParkedSagaRetryInterval)) yield return new("must be > 0", [nameof(ParkedSagaRetryInterval)]);
+        if (!Positive(LeaseDuration)) yield return new("must be > 0", [nameof(LeaseDuration)]);
+        if (!Positive(LeaseRenewInterval) || LeaseRenewInterval * 2 > LeaseDuration) yield return new("must be > 0 and at most half of LeaseDuration", [nameof(LeaseRenewInterval)]);
+        if (!Positive(TakeoverScanInterval)) yield return new("must be > 0", [nameof(TakeoverScanInterval)]);
         if (DescribeCacheDuration < TimeSpan.Zero) yield return new("must be >= 0", [nameof(DescribeCacheDuration)]);
         if (AdvertisedAddress is { Length: > 0 } a && !Uri.TryCreate(a, UriKind.Absolute, out _)) yield return new("must be an absolute URI", [nameof(AdvertisedAddress)]);
     }
