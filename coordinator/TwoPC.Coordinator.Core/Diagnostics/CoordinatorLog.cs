@@ -76,4 +76,19 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(20, LogLevel.Warning, "Transaction {TransactionId}: decision rewrite attempt {Attempt} failed; retrying", EventName = "DecisionRewriteFailed")]
     public static partial void DecisionRewriteFailed(ILogger logger, string transactionId, int attempt, Exception error);
+
+    [LoggerMessage(50, LogLevel.Warning, "Claimed {Count} unfinished transactions of coordinator instances whose lease expired ({Ids}); resuming them", EventName = "OrphansClaimed")]
+    public static partial void OrphansClaimed(ILogger logger, int count, string ids);
+
+    [LoggerMessage(51, LogLevel.Information, "Coordinator instance {InstanceId} holds a lease of {LeaseDuration} on the shared decision log {LogId}", EventName = "LeaseAcquired")]
+    public static partial void LeaseAcquired(ILogger logger, string instanceId, TimeSpan leaseDuration, string logId);
+
+    [LoggerMessage(52, LogLevel.Warning, "Renewing the lease of coordinator instance {InstanceId} failed; retrying", EventName = "LeaseRenewFailed")]
+    public static partial void LeaseRenewFailed(ILogger logger, string instanceId, Exception error);
+
+    [LoggerMessage(53, LogLevel.Critical, "Coordinator instance {InstanceId} lost its lease ({Why}); other instances may claim its transactions, so it stops deciding and shuts down", EventName = "LeaseLost")]
+    public static partial void LeaseLost(ILogger logger, string instanceId, string why);
+
+    [LoggerMessage(54, LogLevel.Error, "Claiming transactions of expired coordinator instances failed; the next scan retries", EventName = "ClaimFailed")]
+    public static partial void ClaimFailed(ILogger logger, Exception error);
 }

@@ -18,6 +18,24 @@ public sealed class InvalidRequestException(string field, string message) : Coor
     public string Field { get; } = field;
 }
 
+/// <summary>
+/// The transaction is owned by another coordinator instance of the cluster (gRPC FailedPrecondition, trailers
+/// <c>twopc-error: not-owner</c> and <c>twopc-owner</c> with the owner's address). Only the owner decides; the caller
+/// sends the call there. <see cref="OwnerAddress"/> is empty when the owner advertised none or its lease has expired
+/// (another instance is about to claim the transaction): ask again shortly.
+/// </summary>
+public sealed class TransactionNotOwnedException(string transactionId, string ownerAddress)
+    : CoordinatorException(ownerAddress.Length > 0
+        ? $"transaction {transactionId} is owned by the coordinator instance at {ownerAddress}; send the call there"
+        : $"transaction {transactionId} is owned by another coordinator instance that cannot take calls now; ask again shortly")
+{
+    /// <summary>The transaction.</summary>
+    public string TransactionId { get; } = transactionId;
+
+    /// <summary>The owner's advertised address, or empty.</summary>
+    public string OwnerAddress { get; } = ownerAddress;
+}
+
 /// <summary>The request is valid but not in the transaction's current state (gRPC FailedPrecondition).</summary>
 public sealed class TransactionStateConflictException(string message) : CoordinatorException(message);
 

@@ -1,3 +1,4 @@
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.Saga;
@@ -61,7 +62,24 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
             if (owner != record.Id) return await ExistingBeginAsync(owner, mode, cancellationToken).ConfigureAwait(false);
         }
 
-        engine.Table.TryAdd(new TransactionHandle(record));
+        var handle = new TransactionHandle(record);
+        engine.Table.TryAdd(handle);
+        if (engine.Log is IClusteredTransactionLog)
+        {
+            // A shared log records who owns the transaction from its start, so that other instances redirect callers
+            // to this one, and claim it if this one dies. Lazy: an unrecorded Begin prepared nothing yet.
+            try
+            {
+                await engine.Log.SaveAsync(record.Clone(), WriteDurability.Lazy, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                engine.Table.Remove(handle);
+                if (record.IdempotencyKey is { } claimed) engine.Table.ReleaseKey(claimed, record.Id);
+                throw new RetryLaterException($"the shared decision log did not record the new transaction ({ex.Message}); nothing was created, retry", ex);
+            }
+        }
+
         engine.Metrics.Add("begun");
         return record.Clone();
     }
@@ -109,6 +127,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         }
 
         var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        await ThrowIfOwnedElsewhereAsync(stored, cancellationToken).ConfigureAwait(false);
         if (stored.State.IsCommitDecided()) return new CommitResultView(true, null, stored.State);
         if (stored.State.IsAbortDecided())
         {
@@ -131,6 +150,7 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
         }
 
         var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        await ThrowIfOwnedElsewhereAsync(stored, cancellationToken).ConfigureAwait(false);
         if (stored.State.IsCommitDecided()) throw new TransactionStateConflictException($"transaction {transactionId} is already committed; it cannot be aborted");
         if (stored.State.IsAbortDecided()) return new CommitResultView(false, stored.Reason, stored.State);
         throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State} and cannot be aborted");
@@ -180,7 +200,17 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
             throw new LogMismatchException(transactionId, logId, engine.Log.LogId);
         }
 
-        return (new TransactionRecord { Id = transactionId, Mode = TransactionMode.TwoPhase, State = TransactionState.Aborted, Reason = "no record of this transaction: presumed abort" }, true, false);
+        const string presumed = "no record of this transaction: presumed abort";
+        if (engine.Log is IClusteredTransactionLog cluster)
+        {
+            // Another instance may be about to write this id for the first time: the stored tombstone makes that write
+            // fail, so the abort heard here can never become a commit.
+            var tombstone = await cluster.PresumeAbortAsync(transactionId, presumed, cancellationToken).ConfigureAwait(false);
+            var wasPresumed = tombstone.State == TransactionState.Aborted && tombstone.Reason == presumed;
+            return (tombstone, wasPresumed, !tombstone.State.IsDecided() && !tombstone.State.IsFinished());
+        }
+
+        return (new TransactionRecord { Id = transactionId, Mode = TransactionMode.TwoPhase, State = TransactionState.Aborted, Reason = presumed }, true, false);
     }
 
     /// <summary>A page of transactions, newest first.</summary>
@@ -215,7 +245,20 @@ public sealed partial class TransactionManager(EngineServices engine, TwoPhaseCo
     {
         if (engine.Table.TryGet(Require(transactionId), out var handle)) return handle;
         var stored = await StoredAsync(transactionId, cancellationToken).ConfigureAwait(false);
+        await ThrowIfOwnedElsewhereAsync(stored, cancellationToken).ConfigureAwait(false);
         throw new TransactionStateConflictException($"transaction {transactionId} is {stored.State}; it no longer accepts changes");
+    }
+
+    /// <summary>
+    /// In a cluster, an unfinished transaction that is not in this instance's table belongs to another instance (or
+    /// to a dead one, until it is claimed): only its owner may change it.
+    /// </summary>
+    private async Task ThrowIfOwnedElsewhereAsync(TransactionRecord stored, CancellationToken cancellationToken)
+    {
+        if (engine.Log is not IClusteredTransactionLog cluster || stored.State.IsFinished() || stored.State.IsDecided()) return;
+        var owner = await cluster.GetOwnerAsync(stored.Id, cancellationToken).ConfigureAwait(false);
+        if (owner is null || owner.InstanceId == cluster.InstanceId) return;
+        throw new TransactionNotOwnedException(stored.Id, owner.LeaseLive ? owner.Address : "");
     }
 
     private async Task<TransactionRecord> StoredAsync(string transactionId, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Transactions;
 using TwoPC.Durability;
 
@@ -16,6 +17,9 @@ internal sealed class ErrorMappingInterceptor : Interceptor
 
     /// <summary>With <c>log-mismatch</c>: this coordinator's decision-log identity.</summary>
     public const string LogIdTrailer = "twopc-log-id";
+
+    /// <summary>With <c>not-owner</c>: the address of the instance that owns the transaction (absent when unknown).</summary>
+    public const string OwnerTrailer = "twopc-owner";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -35,7 +39,9 @@ internal sealed class ErrorMappingInterceptor : Interceptor
         TransactionNotFoundException e => Create(StatusCode.NotFound, e.Message, "not-found"),
         TransactionStateConflictException e => Create(StatusCode.FailedPrecondition, e.Message, "conflict"),
         LogMismatchException e => Create(StatusCode.FailedPrecondition, e.Message, "log-mismatch", extra: (LogIdTrailer, e.ActualLogId)),
+        TransactionNotOwnedException e => Create(StatusCode.FailedPrecondition, e.Message, "not-owner", extra: e.OwnerAddress.Length > 0 ? (OwnerTrailer, e.OwnerAddress) : null),
         TransactionInDoubtException e => Create(StatusCode.Unknown, e.Message, "in-doubt"),
+        OwnershipLostException e => Create(StatusCode.Unknown, $"transaction {e.TransactionId}: this coordinator instance lost its ownership and stops; another instance finishes it, the outcome is in doubt here: {e.Message}", "in-doubt"),
         RetryLaterException e => Create(StatusCode.Unavailable, e.Message, "retry-later"),
         StorageFailedException e => Create(StatusCode.Unknown, "storage failed; the outcome is in doubt: " + e.Message, "in-doubt"),
         _ => null,

@@ -4,6 +4,7 @@ using TwoPC.Coordinator.Diagnostics;
 using TwoPC.Coordinator.Participants;
 using TwoPC.Coordinator.Protocols;
 using TwoPC.Coordinator.Protocols.TwoPhase;
+using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Storage.InMemory;
 using TwoPC.Coordinator.Transactions;
 
@@ -13,7 +14,14 @@ namespace TwoPC.Coordinator.Tests.Support;
 public sealed class EngineFixture : IDisposable
 {
     public EngineFixture(Action<CoordinatorOptions>? configure = null, TimeProvider? time = null)
+        : this(null, configure, time)
     {
+    }
+
+    /// <summary>The engine over <paramref name="log"/> (e.g. one instance's connection to a shared log) instead of <see cref="Log"/>.</summary>
+    public EngineFixture(ITransactionLog? log, Action<CoordinatorOptions>? configure = null, TimeProvider? time = null)
+    {
+        EngineLog = log ?? Log;
         Options = new CoordinatorOptions
         {
             RetryInitialDelay = TimeSpan.FromMilliseconds(1),
@@ -21,7 +29,7 @@ public sealed class EngineFixture : IDisposable
             DefaultTimeout = TimeSpan.FromSeconds(10),
         };
         configure?.Invoke(Options);
-        Engine = new EngineServices(Log, Table, Participants, Microsoft.Extensions.Options.Options.Create(Options), time ?? TimeProvider.System, new CoordinatorMetrics(), Logger);
+        Engine = new EngineServices(EngineLog, Table, Participants, Microsoft.Extensions.Options.Options.Create(Options), time ?? TimeProvider.System, new CoordinatorMetrics(), Logger);
         TwoPhase = new TwoPhaseCommitProcessor(Engine);
         Manager = new TransactionManager(Engine, TwoPhase);
     }
@@ -32,6 +40,9 @@ public sealed class EngineFixture : IDisposable
     public RecordingLogger<EngineServices> Logger { get; } = new();
 
     public InMemoryTransactionLog Log { get; } = new();
+
+    /// <summary>The log the engine writes: <see cref="Log"/> unless another was given.</summary>
+    public ITransactionLog EngineLog { get; }
 
     public TransactionTable Table { get; } = new();
 
@@ -62,7 +73,7 @@ public sealed class EngineFixture : IDisposable
         if (Table.TryGet(id, out var handle)) await handle.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (Table.TryGet(id, out _)) await Task.Delay(1, cts.Token);
-        return (await Log.GetAsync(id, CancellationToken.None))!;
+        return (await EngineLog.GetAsync(id, CancellationToken.None))!;
     }
 
     public void Dispose() => Engine.Stop();
