@@ -17,6 +17,12 @@ public enum FaultAction
 
     /// <summary>The call never returns (until cancelled).</summary>
     Hang,
+
+    /// <summary>
+    /// The process stops itself with SIGSTOP, like <c>kill -STOP</c> (a pause: no thread runs, no lease is renewed),
+    /// and goes on from this point when it receives SIGCONT. Linux only.
+    /// </summary>
+    Pause,
 }
 
 /// <summary>Fault points, enabled only by configuration (<c>TwoPC:Faults:Points:{name}=Crash</c>). Default: none.</summary>
@@ -91,6 +97,11 @@ public sealed class ConfiguredFaultInjector(IOptions<FaultOptions> options) : IF
                 Process.GetCurrentProcess().Kill();
                 await Task.Delay(Timeout.Infinite, CancellationToken.None).ConfigureAwait(false);
                 break;
+            case FaultAction.Pause:
+                await Console.Error.WriteLineAsync($"FAULT {point} pause tx={transactionId}").ConfigureAwait(false);
+                await Console.Error.FlushAsync(cancellationToken).ConfigureAwait(false);
+                _ = SelfSignal.Stop();
+                break;
             case FaultAction.Throw:
                 throw new InjectedFaultException(point);
             case FaultAction.Hang:
@@ -98,4 +109,15 @@ public sealed class ConfiguredFaultInjector(IOptions<FaultOptions> options) : IF
                 break;
         }
     }
+}
+
+/// <summary>SIGSTOP to this process (the Pause fault action).</summary>
+internal static class SelfSignal
+{
+    private const int SigStop = 19;
+
+    public static int Stop() => Kill(Environment.ProcessId, SigStop);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
 }
