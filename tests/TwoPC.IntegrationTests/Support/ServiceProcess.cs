@@ -134,6 +134,14 @@ internal sealed class ServiceProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. "CONT", "STOP") to the running process.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with {kill.ExitCode}");
+    }
+
     /// <summary>Waits until the process exits by itself (e.g. a Crash fault point).</summary>
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
