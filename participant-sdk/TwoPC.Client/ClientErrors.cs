@@ -48,6 +48,9 @@ internal static partial class ClientErrors
                 return new TransactionNotFoundException(transactionId, detail, ex);
             case StatusCode.Aborted:
                 return new TransactionAbortedException(transactionId, detail, ex);
+            case StatusCode.FailedPrecondition when kind == CoordinatorFailures.NotOwner:
+                // Another instance owns the transaction and this one refused: nothing was applied.
+                return new TransactionRetryLaterException(transactionId, detail + ". Another coordinator instance owns the transaction; retry later.", ex);
             case StatusCode.FailedPrecondition when kind == "log-mismatch":
                 // A coordinator on another decision log cannot say what this transaction's log decided.
                 return new TransactionInDoubtException(transactionId, detail, ex);
