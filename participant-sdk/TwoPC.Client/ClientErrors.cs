@@ -62,7 +62,8 @@ internal static partial class ClientErrors
         }
 
         // Transport-level failures (Unavailable, DeadlineExceeded, Cancelled, Internal, Unknown, DataLoss): for calls
-        // that may decide an outcome the request may have been applied, so the result is in doubt.
+        // that may decide an outcome the request may have been applied, so the result is in doubt. (A call that
+        // provably reached no instance never gets here: CoordinatorInstances reports it as retry later.)
         return call is CoordinatorCall.Commit or CoordinatorCall.RunSaga
             ? new TransactionInDoubtException(transactionId, detail + ". The outcome is unknown; check GetTransaction later.", ex)
             : new TransactionRetryLaterException(transactionId, detail, ex);

@@ -122,6 +122,8 @@ public sealed class DistributedTransaction : IAsyncDisposable
     /// aborted), or the coordinator had no record of it (presumed abort; only for transactions this object enlisted
     /// two or more branches in).</exception>
     /// <exception cref="TransactionConflictException">The transaction cannot be committed in its state (it is a saga).</exception>
+    /// <exception cref="TransactionRetryLaterException">No coordinator instance could take the Commit and none can have applied it
+    /// (connections refused, instances that are not the owner and name none, "retry later" answers): nothing was decided by this call.</exception>
     public async Task<TransactionOutcome> CommitAsync(bool waitForCompletion = false, CancellationToken cancellationToken = default)
     {
         Interlocked.Exchange(ref _phase, CommitCalled);
