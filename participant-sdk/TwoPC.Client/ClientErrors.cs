@@ -48,6 +48,9 @@ internal static partial class ClientErrors
                 return new TransactionNotFoundException(transactionId, detail, ex);
             case StatusCode.Aborted:
                 return new TransactionAbortedException(transactionId, detail, ex);
+            case StatusCode.FailedPrecondition when kind == CoordinatorFailures.NotOwner:
+                // Another instance owns the transaction and this one refused: nothing was applied.
+                return new TransactionRetryLaterException(transactionId, detail + ". Another coordinator instance owns the transaction; retry later.", ex);
             case StatusCode.FailedPrecondition when kind == "log-mismatch":
                 // A coordinator on another decision log cannot say what this transaction's log decided.
                 return new TransactionInDoubtException(transactionId, detail, ex);
@@ -59,7 +62,8 @@ internal static partial class ClientErrors
         }
 
         // Transport-level failures (Unavailable, DeadlineExceeded, Cancelled, Internal, Unknown, DataLoss): for calls
-        // that may decide an outcome the request may have been applied, so the result is in doubt.
+        // that may decide an outcome the request may have been applied, so the result is in doubt. (A call that
+        // provably reached no instance never gets here: CoordinatorInstances reports it as retry later.)
         return call is CoordinatorCall.Commit or CoordinatorCall.RunSaga
             ? new TransactionInDoubtException(transactionId, detail + ". The outcome is unknown; check GetTransaction later.", ex)
             : new TransactionRetryLaterException(transactionId, detail, ex);

@@ -9,7 +9,7 @@ public static class ClientServiceCollectionExtensions
 {
     /// <summary>
     /// Adds one singleton <see cref="TwoPcClient"/>, also resolved as <see cref="ITwoPcClient"/>, with one long-lived
-    /// channel to the coordinator. The options are validated when the host starts (a bad one fails the start with a
+    /// channel per coordinator instance. The options are validated when the host starts (a bad one fails the start with a
     /// one-line message naming it).
     /// </summary>
     public static ITwoPcClientBuilder AddTwoPcClient(this IServiceCollection services, Action<TwoPcClientOptions> configure)

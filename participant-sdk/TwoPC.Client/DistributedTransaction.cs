@@ -17,13 +17,17 @@ public sealed class DistributedTransaction : IAsyncDisposable
     private const int Aborted = 2;
     private const int Disposed = 3;
 
+    private static readonly Failover Idempotent = new(RetryAmbiguous: true, RetryAfterDeadline: true);
+
     private readonly TwoPcClient _client;
+    private Uri _instance;
     private int _enlisted;
     private int _phase;
 
-    internal DistributedTransaction(TwoPcClient client, string id, DateTimeOffset? deadline, int enlisted = 0)
+    internal DistributedTransaction(TwoPcClient client, string id, Uri instance, DateTimeOffset? deadline, int enlisted = 0)
     {
         _client = client;
+        _instance = instance;
         _enlisted = enlisted;
         Id = id;
         Deadline = deadline;
@@ -35,8 +39,15 @@ public sealed class DistributedTransaction : IAsyncDisposable
     /// <summary>When the coordinator aborts the transaction if still undecided; null when unknown.</summary>
     public DateTimeOffset? Deadline { get; }
 
-    /// <summary>The ambient context for this transaction (what propagation sends downstream).</summary>
-    public TwoPcTransactionContext Context => new(Id, _client.CoordinatorAddress);
+    /// <summary>
+    /// The coordinator instance this transaction's calls go to first: the one it was begun at (or, for
+    /// <see cref="ITwoPcClient.Attach"/>, the first configured address), then the owner an instance redirected a
+    /// call to, or the instance that last answered after a failover.
+    /// </summary>
+    public Uri CoordinatorAddress => Volatile.Read(ref _instance);
+
+    /// <summary>The ambient context for this transaction (what propagation sends downstream), naming <see cref="CoordinatorAddress"/>.</summary>
+    public TwoPcTransactionContext Context => new(Id, CoordinatorAddress);
 
     /// <summary>Makes this transaction <see cref="TwoPcTransactionContext.Current"/> until the scope is disposed.</summary>
     public IDisposable EnterScope() => TwoPcTransactionContext.Enter(Context);
@@ -64,10 +75,11 @@ public sealed class DistributedTransaction : IAsyncDisposable
             ParticipantAddress = ClientValidation.Participant(participant, "participant_address"),
             Resource = ClientValidation.Name(resource, "resource"),
             Payload = ByteString.CopyFrom(payload.Span),
-            BranchKey = ClientValidation.OptionalKey(branchKey, "branch_key"),
+            // Without the caller's key, one made for this call: re-sent to another instance after a lost reply, the
+            // Enlist then returns the branch it may already have added instead of adding a second one.
+            BranchKey = branchKey is null ? GeneratedBranchKey() : ClientValidation.OptionalKey(branchKey, "branch_key"),
         };
-        var response = await _client.CallAsync(c => c.EnlistAsync(request, _client.Call(_client.Options.CallTimeout, cancellationToken)),
-            CoordinatorCall.Enlist, Id).ConfigureAwait(false);
+        var response = await SendAsync((c, o) => c.EnlistAsync(request, o), _client.Options.CallTimeout, CoordinatorCall.Enlist, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _enlisted);
         return response.BranchId;
     }
@@ -110,14 +122,18 @@ public sealed class DistributedTransaction : IAsyncDisposable
     /// aborted), or the coordinator had no record of it (presumed abort; only for transactions this object enlisted
     /// two or more branches in).</exception>
     /// <exception cref="TransactionConflictException">The transaction cannot be committed in its state (it is a saga).</exception>
+    /// <exception cref="TransactionRetryLaterException">No coordinator instance could take the Commit and none can have applied it
+    /// (connections refused, instances that are not the owner and name none, "retry later" answers): nothing was decided by this call.</exception>
     public async Task<TransactionOutcome> CommitAsync(bool waitForCompletion = false, CancellationToken cancellationToken = default)
     {
         Interlocked.Exchange(ref _phase, CommitCalled);
         var request = new P.CommitRequest { TransactionId = Id, WaitForCompletion = waitForCompletion };
         try
         {
-            var response = await _client.CallAsync(c => c.CommitAsync(request, _client.Call(_client.Options.CompletionTimeout, cancellationToken)),
-                CoordinatorCall.Commit, Id).ConfigureAwait(false);
+            // Commit is idempotent at the coordinator, so it is re-sent elsewhere after a lost reply; a Commit whose
+            // deadline passed is not (the caller's time is spent, and the outcome is in doubt).
+            var response = await SendAsync((c, o) => c.CommitAsync(request, o), _client.Options.CompletionTimeout, CoordinatorCall.Commit, cancellationToken,
+                new Failover(RetryAmbiguous: true, RetryAfterDeadline: false)).ConfigureAwait(false);
             return ProtoMapping.ToOutcome(response.Outcome, response.Reason, response.State);
         }
         catch (TransactionAbortedException ex) when (ex.InnerException is RpcException { StatusCode: StatusCode.NotFound } && Volatile.Read(ref _enlisted) < 2)
@@ -176,8 +192,7 @@ public sealed class DistributedTransaction : IAsyncDisposable
         var request = new P.AbortRequest { TransactionId = Id, Reason = reason ?? "" };
         try
         {
-            var response = await _client.CallAsync(c => c.AbortAsync(request, _client.Call(_client.Options.CallTimeout, cancellationToken)),
-                CoordinatorCall.Abort, Id).ConfigureAwait(false);
+            var response = await SendAsync((c, o) => c.AbortAsync(request, o), _client.Options.CallTimeout, CoordinatorCall.Abort, cancellationToken).ConfigureAwait(false);
             return ProtoMapping.ToOutcome(response.Outcome, reason ?? "", response.State);
         }
         catch (TransactionNotFoundException ex) when (Volatile.Read(ref _enlisted) < 2)
@@ -194,7 +209,8 @@ public sealed class DistributedTransaction : IAsyncDisposable
     {
         try
         {
-            var status = await _client.GetTransactionAsync(Id, cancellationToken).ConfigureAwait(false);
+            var (status, at) = await _client.GetTransactionAtAsync(Id, CoordinatorAddress, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _instance, at);
             return status.Mode == TransactionMode.TwoPhase && status.Outcome == TransactionOutcomeKind.Aborted;
         }
         catch (TwoPcTransactionException)
@@ -203,4 +219,15 @@ public sealed class DistributedTransaction : IAsyncDisposable
             return false;
         }
     }
+
+    /// <summary>Sends one of this transaction's calls, first to <see cref="CoordinatorAddress"/>, and remembers the instance that answered.</summary>
+    private async Task<T> SendAsync<T>(Func<P.Coordinator.CoordinatorClient, CallOptions, AsyncUnaryCall<T>> call, TimeSpan timeout, CoordinatorCall kind,
+        CancellationToken cancellationToken, Failover? failover = null)
+    {
+        var (response, at) = await _client.CallAsync(CoordinatorAddress, call, timeout, kind, Id, failover ?? Idempotent, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _instance, at);
+        return response;
+    }
+
+    private static string GeneratedBranchKey() => "twopc-client-" + Guid.NewGuid().ToString("N");
 }

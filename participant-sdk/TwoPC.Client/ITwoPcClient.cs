@@ -7,7 +7,10 @@ namespace TwoPC.Client;
 /// </summary>
 public interface ITwoPcClient
 {
-    /// <summary>The coordinator this client talks to.</summary>
+    /// <summary>
+    /// The first coordinator instance this client tries (new transactions, <see cref="Attach"/> and reads start
+    /// there); <see cref="TwoPcClient.CoordinatorAddresses"/> lists every configured instance.
+    /// </summary>
     Uri CoordinatorAddress { get; }
 
     /// <summary>
@@ -15,7 +18,8 @@ public interface ITwoPcClient
     /// coordinator's default); a retry with the same <paramref name="idempotencyKey"/> returns the same transaction.
     /// </summary>
     /// <exception cref="TwoPcInvalidRequestException">The key is longer than 128 characters, or the coordinator refused the timeout.</exception>
-    /// <exception cref="TransactionRetryLaterException">The coordinator could not be reached.</exception>
+    /// <exception cref="TransactionRetryLaterException">No coordinator instance could be reached (with several instances, each was tried:
+    /// after a lost reply only when <paramref name="idempotencyKey"/> is set, else only when the request provably reached none).</exception>
     Task<DistributedTransaction> BeginAsync(TimeSpan? timeout = null, string? idempotencyKey = null, CancellationToken cancellationToken = default);
 
     /// <summary>

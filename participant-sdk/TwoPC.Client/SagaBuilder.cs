@@ -118,8 +118,12 @@ public sealed class SagaBuilder
         var request = _request.Clone();
         request.Wait = wait;
         var timeout = wait ? _client.Options.CompletionTimeout : _client.Options.CallTimeout;
-        var response = await _client.CallAsync(c => c.RunSagaAsync(request, _client.Call(timeout, cancellationToken)),
-            CoordinatorCall.RunSaga, null).ConfigureAwait(false);
+        // A keyed saga is re-sent to the next instance after a lost reply (the shared log returns the same saga for
+        // the key); an unkeyed one only when it provably reached no instance, so it never runs twice. A waiting run
+        // whose deadline passed is not re-sent: the caller's time is spent.
+        var keyed = request.IdempotencyKey.Length > 0;
+        var (response, _) = await _client.CallAsync(_client.CoordinatorAddress, (c, o) => c.RunSagaAsync(request, o), timeout, CoordinatorCall.RunSaga, null,
+            new Failover(RetryAmbiguous: keyed, RetryAfterDeadline: keyed && !wait), cancellationToken).ConfigureAwait(false);
         return ProtoMapping.ToResult(response, _client.Options.Serializer);
     }
 

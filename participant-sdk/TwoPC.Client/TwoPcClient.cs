@@ -1,28 +1,28 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 using P = TwoPC.Protocol.V1;
 
 namespace TwoPC.Client;
 
 /// <summary>
-/// Client of the TwoPC coordinator (see <see cref="ITwoPcClient"/>). Holds one long-lived gRPC channel; create one
-/// per coordinator and share it (it is thread-safe).
+/// Client of the TwoPC coordinator (see <see cref="ITwoPcClient"/>). Holds one long-lived gRPC channel per coordinator
+/// instance (<see cref="TwoPcClientOptions.CoordinatorAddresses"/>) and fails over between them; create one per
+/// coordinator cluster and share it (it is thread-safe).
 /// </summary>
 public sealed class TwoPcClient : ITwoPcClient, IDisposable
 {
     private static readonly TimeSpan DefaultSagaPollInterval = TimeSpan.FromMilliseconds(200);
-    private readonly GrpcChannel _channel;
+    private readonly CoordinatorInstances _instances;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates the client and its channel; call deadlines come from the system clock.</summary>
+    /// <summary>Creates the client and its channels; call deadlines come from the system clock.</summary>
     /// <exception cref="OptionsValidationException">An option is invalid (the message names it).</exception>
     public TwoPcClient(TwoPcClientOptions options)
         : this(options, TimeProvider.System)
     {
     }
 
-    /// <summary>Creates the client and its channel; call deadlines come from <paramref name="timeProvider"/>.</summary>
+    /// <summary>Creates the client and its channels; call deadlines come from <paramref name="timeProvider"/>.</summary>
     /// <exception cref="OptionsValidationException">An option is invalid (the message names it).</exception>
     public TwoPcClient(TwoPcClientOptions options, TimeProvider timeProvider)
     {
@@ -31,20 +31,21 @@ public sealed class TwoPcClient : ITwoPcClient, IDisposable
         var validation = TwoPcClientOptionsValidator.Instance.Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
         if (validation.Failed) throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(TwoPcClientOptions), validation.Failures);
         _time = timeProvider;
-        CoordinatorAddress = options.CoordinatorAddress!;
         Options = options;
-        var channelOptions = new GrpcChannelOptions();
-        options.ConfigureChannel?.Invoke(channelOptions);
-        _channel = GrpcChannel.ForAddress(CoordinatorAddress, channelOptions);
-        Coordinator = new P.Coordinator.CoordinatorClient(_channel);
+        _instances = new CoordinatorInstances(options.AllCoordinatorAddresses(), options.ConfigureChannel, timeProvider);
+        CoordinatorAddress = CoordinatorAddresses[0];
     }
 
     /// <inheritdoc />
     public Uri CoordinatorAddress { get; }
 
-    internal TwoPcClientOptions Options { get; }
+    /// <summary>
+    /// Every coordinator instance this client knows from its options, in the order they are tried
+    /// (<see cref="TwoPcClientOptions.CoordinatorAddress"/> first, then <see cref="TwoPcClientOptions.CoordinatorAddresses"/>).
+    /// </summary>
+    public IReadOnlyList<Uri> CoordinatorAddresses => _instances.Addresses;
 
-    internal P.Coordinator.CoordinatorClient Coordinator { get; }
+    internal TwoPcClientOptions Options { get; }
 
     /// <inheritdoc />
     public async Task<DistributedTransaction> BeginAsync(TimeSpan? timeout = null, string? idempotencyKey = null, CancellationToken cancellationToken = default)
@@ -55,8 +56,8 @@ public sealed class TwoPcClient : ITwoPcClient, IDisposable
             IdempotencyKey = ClientValidation.OptionalKey(idempotencyKey, "idempotency_key"),
             Timeout = ProtoMapping.Duration(timeout),
         };
-        var response = await CallAsync(c => c.BeginAsync(request, Call(Options.CallTimeout, cancellationToken)), CoordinatorCall.Begin, null).ConfigureAwait(false);
-        return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline));
+        var (response, at) = await BeginAtFirstAnsweringAsync(request, cancellationToken).ConfigureAwait(false);
+        return new DistributedTransaction(this, response.TransactionId, at, ProtoMapping.Time(response.Deadline));
     }
 
     /// <inheritdoc />
@@ -83,20 +84,25 @@ public sealed class TwoPcClient : ITwoPcClient, IDisposable
             });
         }
 
-        var response = await CallAsync(c => c.BeginAsync(request, Call(Options.CallTimeout, cancellationToken)), CoordinatorCall.Begin, null).ConfigureAwait(false);
-        return new DistributedTransaction(this, response.TransactionId, ProtoMapping.Time(response.Deadline), branches.Count);
+        var (response, instance) = await BeginAtFirstAnsweringAsync(request, cancellationToken).ConfigureAwait(false);
+        return new DistributedTransaction(this, response.TransactionId, instance, ProtoMapping.Time(response.Deadline), branches.Count);
     }
 
     /// <inheritdoc />
     public DistributedTransaction Attach(string transactionId) =>
-        new(this, ClientValidation.Name(transactionId, "transaction_id"), null);
+        new(this, ClientValidation.Name(transactionId, "transaction_id"), CoordinatorAddress, null);
 
     /// <inheritdoc />
-    public async Task<TransactionStatus> GetTransactionAsync(string transactionId, CancellationToken cancellationToken = default)
+    public async Task<TransactionStatus> GetTransactionAsync(string transactionId, CancellationToken cancellationToken = default) =>
+        (await GetTransactionAtAsync(transactionId, CoordinatorAddress, cancellationToken).ConfigureAwait(false)).Response;
+
+    /// <summary>Reads a transaction, asking <paramref name="first"/> first; returns the instance that answered.</summary>
+    internal async Task<Answered<TransactionStatus>> GetTransactionAtAsync(string transactionId, Uri first, CancellationToken cancellationToken)
     {
         var request = new P.GetTransactionRequest { TransactionId = ClientValidation.Name(transactionId, "transaction_id") };
-        var info = await CallAsync(c => c.GetTransactionAsync(request, Call(Options.CallTimeout, cancellationToken)), CoordinatorCall.GetTransaction, transactionId).ConfigureAwait(false);
-        return ProtoMapping.ToStatus(info, Options.Serializer);
+        var (info, at) = await CallAsync(first, (c, o) => c.GetTransactionAsync(request, o), Options.CallTimeout, CoordinatorCall.GetTransaction,
+            transactionId, new Failover(RetryAmbiguous: true, RetryAfterDeadline: true), cancellationToken).ConfigureAwait(false);
+        return new Answered<TransactionStatus>(ProtoMapping.ToStatus(info, Options.Serializer), at);
     }
 
     /// <inheritdoc />
@@ -148,11 +154,14 @@ public sealed class TwoPcClient : ITwoPcClient, IDisposable
         ClientValidation.Name(transactionId, "transaction_id");
         var interval = pollInterval ?? DefaultSagaPollInterval;
         if (interval <= TimeSpan.Zero) throw ClientValidation.Invalid("poll_interval", $"is {interval}; it must be positive");
+        // Ask the instance that answered last first: it owns the saga (or answers for it) until it stops answering.
+        var at = CoordinatorAddress;
         while (true)
         {
             try
             {
-                var status = await GetTransactionAsync(transactionId, cancellationToken).ConfigureAwait(false);
+                var (status, answeredBy) = await GetTransactionAtAsync(transactionId, at, cancellationToken).ConfigureAwait(false);
+                at = answeredBy;
                 var outcome = status.Mode == TransactionMode.Saga ? ProtoMapping.SagaOutcomeOf(status.State) : null;
                 if (outcome is null)
                     throw new TransactionConflictException(transactionId, $"transaction {transactionId} is a {status.Mode} transaction in state {status.State}, not a saga");
@@ -160,28 +169,31 @@ public sealed class TwoPcClient : ITwoPcClient, IDisposable
             }
             catch (TransactionRetryLaterException)
             {
-                // The coordinator is briefly unreachable (a restart); the saga goes on, so keep waiting.
+                // No instance could answer (a restart, a takeover under way); the saga goes on, so keep waiting.
+                at = CoordinatorAddress;
             }
 
             await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    internal CallOptions Call(TimeSpan timeout, CancellationToken cancellationToken) =>
-        new(deadline: _time.GetUtcNow().UtcDateTime + timeout, cancellationToken: cancellationToken);
+    /// <summary>Sends one call with failover (see <see cref="CoordinatorInstances"/>), starting at <paramref name="first"/>.</summary>
+    internal Task<Answered<T>> CallAsync<T>(Uri first, Func<P.Coordinator.CoordinatorClient, CallOptions, AsyncUnaryCall<T>> call, TimeSpan timeout,
+        CoordinatorCall kind, string? transactionId, Failover failover, CancellationToken cancellationToken) =>
+        _instances.CallAsync(first, call, timeout, kind, transactionId, failover, cancellationToken);
 
-    internal async Task<T> CallAsync<T>(Func<P.Coordinator.CoordinatorClient, AsyncUnaryCall<T>> call, CoordinatorCall kind, string? transactionId)
+    /// <summary>
+    /// Begins at the first configured instance that answers. A keyed Begin is re-sent to the next instance after any
+    /// transport failure (the shared log returns the same transaction for the key); an unkeyed one only when it
+    /// provably reached no instance, so a lost reply never leaves a second transaction behind.
+    /// </summary>
+    private Task<Answered<P.BeginResponse>> BeginAtFirstAnsweringAsync(P.BeginRequest request, CancellationToken cancellationToken)
     {
-        try
-        {
-            return await call(Coordinator).ResponseAsync.ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            throw ClientErrors.Map(ex, kind, transactionId);
-        }
+        var keyed = request.IdempotencyKey.Length > 0;
+        return CallAsync(CoordinatorAddress, (c, o) => c.BeginAsync(request, o), Options.CallTimeout, CoordinatorCall.Begin, null,
+            new Failover(RetryAmbiguous: keyed, RetryAfterDeadline: keyed), cancellationToken);
     }
 
-    /// <summary>Closes the channel.</summary>
-    public void Dispose() => _channel.Dispose();
+    /// <summary>Closes the channels.</summary>
+    public void Dispose() => _instances.Dispose();
 }

@@ -155,10 +155,12 @@ public sealed class TwoPcClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commit_CoordinatorUnreachable_IsInDoubt()
+    public async Task Commit_CoordinatorRefusesTheConnection_IsRetryLater_BecauseNoRequestReachedIt()
     {
+        // Connection refused proves the Commit was never sent, so nothing can have been decided; a reply lost after
+        // the request was sent stays in doubt (Commit_TransportFailure_IsInDoubt).
         using var client = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = new Uri("http://127.0.0.1:1") });
-        await Assert.ThrowsAsync<TransactionInDoubtException>(() => client.Attach("tx-1").CommitAsync());
+        await Assert.ThrowsAsync<TransactionRetryLaterException>(() => client.Attach("tx-1").CommitAsync());
         await Assert.ThrowsAsync<TransactionRetryLaterException>(() => client.BeginAsync());
     }
 

@@ -4,9 +4,17 @@ namespace TwoPC.Participant.Hosting;
 public sealed class ParticipantOptions
 {
     /// <summary>
-    /// Coordinator asked about in-doubt branches whose prepared record carries no coordinator address. Optional.
+    /// Coordinator asked about in-doubt branches whose prepared record carries no coordinator address, and after
+    /// the recorded one cannot answer; the same as a one-element <see cref="CoordinatorAddresses"/>, asked before
+    /// the addresses listed there. Optional.
     /// </summary>
     public Uri? CoordinatorAddress { get; set; }
+
+    /// <summary>
+    /// Coordinator instances sharing the decision log, asked in order about an in-doubt branch when the instance its
+    /// prepared record names cannot answer (down, or not the owner and naming none). Default empty.
+    /// </summary>
+    public IList<Uri> CoordinatorAddresses { get; set; } = new List<Uri>();
 
     /// <summary>This participant's own gRPC address, used by self-enlistment (<c>EnlistSelfAsync</c>). Optional.</summary>
     public Uri? AdvertisedAddress { get; set; }

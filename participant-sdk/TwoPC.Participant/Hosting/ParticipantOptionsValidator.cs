@@ -9,6 +9,13 @@ internal sealed class ParticipantOptionsValidator : IValidateOptions<Participant
     {
         var errors = new List<string>();
         if (options.CoordinatorAddress is { IsAbsoluteUri: false }) errors.Add("ParticipantOptions.CoordinatorAddress must be absolute.");
+        if (options.CoordinatorAddresses is null) errors.Add("ParticipantOptions.CoordinatorAddresses must not be null (the default is an empty list).");
+        for (var i = 0; i < (options.CoordinatorAddresses?.Count ?? 0); i++)
+        {
+            if (options.CoordinatorAddresses![i] is not { IsAbsoluteUri: true, Scheme: "http" or "https" })
+                errors.Add($"ParticipantOptions.CoordinatorAddresses[{i}] must be an absolute http:// or https:// URI; got '{options.CoordinatorAddresses[i]?.ToString() ?? "null"}'.");
+        }
+
         if (options.AdvertisedAddress is { IsAbsoluteUri: false }) errors.Add("ParticipantOptions.AdvertisedAddress must be absolute.");
         if (options.InDoubtRetryInitial <= TimeSpan.Zero) errors.Add("ParticipantOptions.InDoubtRetryInitial must be positive.");
         if (options.InDoubtRetryMax < options.InDoubtRetryInitial) errors.Add("ParticipantOptions.InDoubtRetryMax must be at least InDoubtRetryInitial.");

@@ -19,6 +19,10 @@ namespace TwoPC.Participant.Recovery;
 /// Outcomes go through <see cref="BranchEngine"/>, the same path as the gRPC Commit/Abort. Each query carries the
 /// decision-log identity the branch was prepared under; a coordinator on another log answers "log mismatch", and
 /// the branch then stays prepared and is asked again (logged at Critical), never aborted on that answer.
+/// Each round asks the instance the prepared record names first; an instance that is not the owner and names it is
+/// followed (at most <see cref="CoordinatorFailures.MaxRedirects"/> times), and one that cannot answer passes the
+/// question to <see cref="ParticipantOptions.CoordinatorAddress"/> and then <see cref="ParticipantOptions.CoordinatorAddresses"/>
+/// in order. "Pending" is an answer too: the round ends and the branch is asked again.
 /// The loop and each branch's task log unexpected errors and go on.
 /// </summary>
 internal sealed class InDoubtResolver : BackgroundService
@@ -119,18 +123,19 @@ internal sealed class InDoubtResolver : BackgroundService
 
     private async Task ResolveAsync(BranchRecord record, CancellationToken stoppingToken)
     {
-        var address = !string.IsNullOrEmpty(record.CoordinatorAddress) ? record.CoordinatorAddress : _options.CoordinatorAddress?.ToString();
-        ParticipantLog.InDoubtFound(_logger, record.TransactionId, record.BranchId, address ?? "(none)");
+        var addresses = AddressesFor(record);
+        ParticipantLog.InDoubtFound(_logger, record.TransactionId, record.BranchId, addresses.Count == 0 ? "(none)" : string.Join(", ", addresses));
         try
         {
             for (var attempt = 0; ; attempt++)
             {
                 string? detail;
                 string? mismatch = null;
+                string? answeredBy = null;
                 try
                 {
                     if ((await _engine.FindAsync(record.TransactionId, record.BranchId, stoppingToken).ConfigureAwait(false))?.Status != BranchStatus.Prepared) return;
-                    (detail, mismatch) = await TryResolveOnceAsync(record, address, stoppingToken).ConfigureAwait(false);
+                    (detail, mismatch, answeredBy) = await TryResolveOnceAsync(record, addresses, stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -144,7 +149,7 @@ internal sealed class InDoubtResolver : BackgroundService
                 if (mismatch is not null)
                 {
                     _counters.Add(ParticipantCounters.InDoubtLogMismatches);
-                    ParticipantLog.InDoubtLogMismatch(_logger, record.TransactionId, record.BranchId, record.LogId, address!, mismatch, delay);
+                    ParticipantLog.InDoubtLogMismatch(_logger, record.TransactionId, record.BranchId, record.LogId, answeredBy ?? "(unknown)", mismatch, delay);
                 }
                 else
                 {
@@ -161,38 +166,87 @@ internal sealed class InDoubtResolver : BackgroundService
     }
 
     /// <summary>
-    /// One attempt; returns a null detail when resolved, otherwise why not, and with a log mismatch the identity of
-    /// the log the coordinator answered from.
+    /// The instances to ask about <paramref name="record"/>, in order: the one that sent Prepare, then the configured
+    /// ones, each once.
     /// </summary>
-    private async Task<(string? Detail, string? MismatchLogId)> TryResolveOnceAsync(BranchRecord record, string? address, CancellationToken stoppingToken)
+    private List<Uri> AddressesFor(BranchRecord record)
     {
-        if (address is null) return ("no coordinator address in the record or the options", null);
+        var all = new List<Uri>();
+        if (Uri.TryCreate(record.CoordinatorAddress, UriKind.Absolute, out var recorded)) all.Add(recorded);
+        foreach (var address in _options.CoordinatorAddresses.Prepend(_options.CoordinatorAddress))
+        {
+            if (address is not null && !all.Exists(a => CoordinatorFailures.SameInstance(a, address))) all.Add(address);
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// One round: asks the instances in turn until one answers. Returns a null detail when resolved, otherwise why
+    /// not; with a log mismatch, the identity of the log the coordinator answered from and the instance that did.
+    /// </summary>
+    private async Task<(string? Detail, string? MismatchLogId, string? AnsweredBy)> TryResolveOnceAsync(BranchRecord record, List<Uri> addresses,
+        CancellationToken stoppingToken)
+    {
+        if (addresses.Count == 0) return ("no coordinator address in the record or the options", null, null);
+        var request = new P.GetTransactionRequest { TransactionId = record.TransactionId, ResolveInDoubt = true, LogId = record.LogId };
+        var failures = new List<string>();
+        var tried = new List<Uri>();
+        var redirects = 0;
+        for (Uri? target = addresses[0]; target is not null; target = addresses.Find(a => !tried.Exists(t => CoordinatorFailures.SameInstance(t, a))))
+        {
+            while (true)
+            {
+                tried.Add(target);
+                P.TransactionInfo info;
+                try
+                {
+                    info = await _channels.Get(target.ToString()).GetTransactionAsync(request,
+                        deadline: _time.GetUtcNow().UtcDateTime + _options.InDoubtRetryMax, cancellationToken: stoppingToken).ResponseAsync.ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(ErrorKindTrailer) == LogMismatch)
+                {
+                    return ("log mismatch: " + ex.Status.Detail, ex.Trailers.GetValue(LogIdTrailer) ?? "(not given)", target.ToString());
+                }
+                catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    failures.Add($"{target}: coordinator error {ex.StatusCode}");
+                    if (CoordinatorFailures.IsNotOwner(ex) && CoordinatorFailures.OwnerOf(ex, target) is { } owner && redirects < CoordinatorFailures.MaxRedirects)
+                    {
+                        redirects++;
+                        target = owner;
+                        continue;
+                    }
+
+                    // Down, not the owner without naming one, or any other failure: a read, so ask the next instance.
+                    break;
+                }
+
+                return await ApplyAsync(record, info, stoppingToken).ConfigureAwait(false);
+            }
+        }
+
+        return (string.Join("; ", failures), null, null);
+    }
+
+    /// <summary>Applies a coordinator's answer: commit or abort through the engine, or "pending" to ask again.</summary>
+    private async Task<(string? Detail, string? MismatchLogId, string? AnsweredBy)> ApplyAsync(BranchRecord record, P.TransactionInfo info, CancellationToken stoppingToken)
+    {
+        var decision = InDoubtClassifier.Classify(info);
+        if (decision == InDoubtDecision.Pending) return ("coordinator state " + info.State, null, null);
         try
         {
-            var request = new P.GetTransactionRequest { TransactionId = record.TransactionId, ResolveInDoubt = true, LogId = record.LogId };
-            var info = await _channels.Get(address).GetTransactionAsync(request,
-                deadline: _time.GetUtcNow().UtcDateTime + _options.InDoubtRetryMax, cancellationToken: stoppingToken).ResponseAsync.ConfigureAwait(false);
-            var decision = InDoubtClassifier.Classify(info);
-            if (decision == InDoubtDecision.Pending) return ("coordinator state " + info.State, null);
             var command = new BranchCommand(record.TransactionId, record.BranchId, record.Resource);
             var outcome = decision == InDoubtDecision.Commit
                 ? await _engine.CommitAsync(command, stoppingToken).ConfigureAwait(false)
                 : await _engine.AbortAsync(command, stoppingToken).ConfigureAwait(false);
             _counters.Add(ParticipantCounters.InDoubtResolved);
             ParticipantLog.InDoubtResolved(_logger, record.TransactionId, record.BranchId, outcome.ToString());
-            return (null, null);
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(ErrorKindTrailer) == LogMismatch)
-        {
-            return ("log mismatch: " + ex.Status.Detail, ex.Trailers.GetValue(LogIdTrailer) ?? "(not given)");
-        }
-        catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            return ("coordinator error " + ex.StatusCode, null);
+            return (null, null, null);
         }
         catch (ParticipantException ex)
         {
-            return (ex.Message, null);
+            return (ex.Message, null, null);
         }
     }
 }

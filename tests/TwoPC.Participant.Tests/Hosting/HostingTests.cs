@@ -31,6 +31,18 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Start_WithARelativeCoordinatorInstance_FailsWithOneLineNamingItsIndex()
+    {
+        using var dir = new TempDirectory();
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => ParticipantHost.StartAsync(dir.File("p.db"),
+            o => o.CoordinatorAddresses = [new Uri("http://127.0.0.1:5000"), new Uri("coordinator-2", UriKind.Relative)]));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("ParticipantOptions.CoordinatorAddresses[1] ", failure);
+        Assert.DoesNotContain('\n', failure);
+    }
+
+    [Fact]
     public void Options_HaveTheDocumentedDefaults()
     {
         var options = new ParticipantOptions();
@@ -38,6 +50,7 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.InDoubtRetryMax);
         Assert.Equal(TimeSpan.FromSeconds(30), options.InDoubtCheckAfter);
         Assert.Equal(64 * 1024, options.MaxPayloadBytes);
+        Assert.Empty(options.CoordinatorAddresses);
     }
 
     [Fact]
