@@ -101,6 +101,12 @@ public sealed partial class PostgreSqlTransactionLog : IClusteredTransactionLog,
     /// <summary>Where the log lives (host, port, database, schema), for logs and errors; no credentials.</summary>
     public string Where { get; }
 
+    /// <summary>The connections' source, for tests.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>The quoted schema name, for tests.</summary>
+    internal string QuotedSchema => PostgreSqlSchema.Quote(_schema);
+
     /// <summary>Database transactions the writer committed (group commits), for diagnostics and tests.</summary>
     public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
 
