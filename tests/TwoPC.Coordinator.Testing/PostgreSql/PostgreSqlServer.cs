@@ -12,12 +12,18 @@ namespace TwoPC.Coordinator.Tests.PostgreSql;
 /// into a temporary directory, listening on 127.0.0.1 only at a free port, fsync on), stopped and deleted when the
 /// test process exits. Without either, every test that asks for it fails with a message saying what is missing.
 /// </summary>
-public sealed class PostgreSqlServer
+public sealed class PostgreSqlServer : IDisposable
 {
     /// <summary>The environment variable that names an existing server.</summary>
     public const string EnvironmentVariable = "TWOPC_POSTGRES";
 
     private static readonly Lazy<PostgreSqlServer> SharedServer = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private string? _bin;
+    private string? _dir;
+    private string[] _asUser = [];
+    private string? _serverOptions;
+    private string? _stopScript;
 
     private PostgreSqlServer(string connectionString) => ConnectionString = connectionString;
 
@@ -73,23 +79,51 @@ public sealed class PostgreSqlServer
             .FirstOrDefault();
     }
 
-    private static PostgreSqlServer StartOwn(string bin)
+    /// <summary>
+    /// Starts a server of its own (never the one named by <c>TWOPC_POSTGRES</c>) that a test may crash and restart;
+    /// <paramref name="settings"/> are extra <c>name=value</c> server settings. Dispose it at the end of the test.
+    /// </summary>
+    public static PostgreSqlServer StartPrivate(params string[] settings)
+    {
+        var bin = FindBinaries() ?? throw new InvalidOperationException(
+            "This test needs its own PostgreSQL server, which it cannot start: no initdb/pg_ctl were found under /usr/lib/postgresql/*/bin. Install PostgreSQL (e.g. apt-get install postgresql).");
+        return StartOwn(bin, settings, atExit: false);
+    }
+
+    /// <summary>Crashes a server from <see cref="StartPrivate"/>: every process is killed at once, nothing is flushed.</summary>
+    public void Crash() => Run([.. _asUser, Path.Combine(Bin, "pg_ctl"), "-D", DataDir, "-m", "immediate", "-w", "stop"]);
+
+    /// <summary>Starts a crashed server again, on the same port (it runs crash recovery first).</summary>
+    public void Restart() => Run([.. _asUser, Path.Combine(Bin, "pg_ctl"), "-D", DataDir, "-l", Path.Combine(_dir!, "server.log"), "-w", "-t", "60", "-o", _serverOptions!, "start"]);
+
+    /// <summary>Stops a server from <see cref="StartPrivate"/> and deletes its files.</summary>
+    public void Dispose()
+    {
+        if (_dir is not null) Shell(_stopScript!, wait: true);
+    }
+
+    private string Bin => _bin ?? throw new InvalidOperationException("not a server of this process");
+
+    private string DataDir => Path.Combine(_dir ?? throw new InvalidOperationException("not a server of this process"), "data");
+
+    private static PostgreSqlServer StartOwn(string bin, string[]? settings = null, bool atExit = true)
     {
         var dir = Path.Combine(Path.GetTempPath(), "twopc-postgres-" + Guid.NewGuid().ToString("N")[..12]);
         var data = Path.Combine(dir, "data");
         Directory.CreateDirectory(dir);
         // initdb refuses to run as root: run the server as the postgres user, owning its directory.
-        var asUser = Environment.UserName == "root" ? new[] { "runuser", "-u", "postgres", "--" } : [];
+        string[] asUser = Environment.UserName == "root" ? ["runuser", "-u", "postgres", "--"] : [];
         if (asUser.Length > 0) Run(["chown", "-R", "postgres:", dir]);
         Run([.. asUser, Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]);
+        var extra = string.Concat((settings ?? []).Select(x => " -c " + x));
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var port = FreePort();
+            var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={dir} -c fsync=on -c max_connections=300{extra}";
             try
             {
-                Run([.. asUser, Path.Combine(bin, "pg_ctl"), "-D", data, "-l", Path.Combine(dir, "server.log"), "-w", "-t", "60",
-                    "-o", $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={dir} -c fsync=on -c max_connections=300", "start"]);
+                Run([.. asUser, Path.Combine(bin, "pg_ctl"), "-D", data, "-l", Path.Combine(dir, "server.log"), "-w", "-t", "60", "-o", options, "start"]);
             }
             catch (InvalidOperationException e)
             {
@@ -98,10 +132,13 @@ public sealed class PostgreSqlServer
             }
 
             var stop = string.Join(' ', asUser) + $" {Path.Combine(bin, "pg_ctl")} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}";
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Shell(stop, wait: true);
+            if (atExit) AppDomain.CurrentDomain.ProcessExit += (_, _) => Shell(stop, wait: true);
             // Also when this process is killed: a watchdog stops the server once this process is gone.
             Shell($"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 2; done; {stop}", wait: false);
-            return new PostgreSqlServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres");
+            return new PostgreSqlServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres")
+            {
+                _bin = bin, _dir = dir, _asUser = asUser, _serverOptions = options, _stopScript = stop,
+            };
         }
 
         throw new InvalidOperationException($"Could not start PostgreSQL from {bin} in {dir}: {last?.Message}");
