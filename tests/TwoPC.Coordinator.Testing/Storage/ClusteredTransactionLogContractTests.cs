@@ -12,8 +12,8 @@ public abstract class ClusteredTransactionLogContractTests
     /// <summary>A lease that outlives any test.</summary>
     protected static readonly TimeSpan LongLease = TimeSpan.FromMinutes(5);
 
-    /// <summary>A lease short enough to wait for its expiry.</summary>
-    protected static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(1);
+    /// <summary>The last lease of an instance that stops renewing: short enough to wait for its expiry.</summary>
+    protected static readonly TimeSpan LastLease = TimeSpan.FromMilliseconds(300);
 
     /// <summary>How long a test waits for a condition (a lease to expire) before it fails.</summary>
     protected static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(20);
@@ -45,7 +45,14 @@ public abstract class ClusteredTransactionLogContractTests
         Branches = [new BranchRecord { BranchId = 1, ParticipantAddress = "http://127.0.0.1:1", Resource = "a", State = BranchState.Prepared, Vote = Vote.Prepared, PrepareSent = true }],
     };
 
-    /// <summary>Waits (polling) until the store says <paramref name="owner"/>'s lease has expired.</summary>
+    /// <summary>
+    /// <paramref name="log"/>'s instance stops renewing: a last, short renewal, so that its lease expires soon (its
+    /// writes until then ran under a long lease, whatever the machine's load).
+    /// </summary>
+    protected static async Task StopRenewingAsync(IClusteredTransactionLog log) =>
+        Assert.True(await log.RenewLeaseAsync(LastLease, "", CancellationToken.None));
+
+    /// <summary>Waits (polling) until the store says the lease of the owner of <paramref name="recordOwnedByIt"/> has expired.</summary>
     protected static async Task WaitForExpiryAsync(IClusteredTransactionLog observer, string recordOwnedByIt)
     {
         var deadline = DateTime.UtcNow + WaitLimit;
@@ -92,7 +99,7 @@ public abstract class ClusteredTransactionLogContractTests
     public async Task Claim_AfterTheOwnersLeaseExpired_TakesItsUnfinishedRecords_AsStored()
     {
         var store = NewStore();
-        var a = await StartInstanceAsync(store, ShortLease);
+        var a = await StartInstanceAsync(store, LongLease);
         var b = await StartInstanceAsync(store, LongLease);
         var committing = Record(TransactionState.Committing);
         var compensating = Record(TransactionState.SagaCompensating);
@@ -100,6 +107,7 @@ public abstract class ClusteredTransactionLogContractTests
         foreach (var r in new[] { committing, compensating, done }) await Save(a, r);
         Assert.Empty(await b.ClaimOrphansAsync(100, CancellationToken.None));
 
+        await StopRenewingAsync(a);
         await WaitForExpiryAsync(b, committing.Id);
         var claimed = await b.ClaimOrphansAsync(100, CancellationToken.None);
 
@@ -118,11 +126,12 @@ public abstract class ClusteredTransactionLogContractTests
     public async Task Claim_ByRacingInstances_TakesEachRecordExactlyOnce()
     {
         var store = NewStore();
-        var a = await StartInstanceAsync(store, ShortLease);
+        var a = await StartInstanceAsync(store, LongLease);
         var records = Enumerable.Range(0, 40).Select(_ => Record(TransactionState.Committing)).ToList();
         await Task.WhenAll(records.Select(r => Save(a, r)));
         var b = await StartInstanceAsync(store, LongLease);
         var c = await StartInstanceAsync(store, LongLease);
+        await StopRenewingAsync(a);
         await WaitForExpiryAsync(b, records[0].Id);
 
         static async Task<List<string>> ClaimAll(IClusteredTransactionLog log)
@@ -153,11 +162,12 @@ public abstract class ClusteredTransactionLogContractTests
     public async Task Save_AfterTheLeaseExpired_IsFenced_EvenBeforeAnyoneClaims()
     {
         var store = NewStore();
-        var a = await StartInstanceAsync(store, ShortLease);
+        var a = await StartInstanceAsync(store, LongLease);
         var observer = await OpenInstanceAsync(store);
         var record = Record(TransactionState.Committing);
         await Save(a, record);
 
+        await StopRenewingAsync(a);
         await WaitForExpiryAsync(observer, record.Id);
         var decided = record.Clone();
         decided.State = TransactionState.Aborting;
