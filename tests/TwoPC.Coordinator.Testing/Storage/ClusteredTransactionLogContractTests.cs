@@ -159,6 +159,29 @@ public abstract class ClusteredTransactionLogContractTests
     }
 
     [Fact]
+    public async Task Claim_AndPresumeAbort_ByAnInstanceWhoseOwnLeaseExpired_TakeAndStoreNothing()
+    {
+        var store = NewStore();
+        var a = await StartInstanceAsync(store, LongLease);
+        var b = await StartInstanceAsync(store, LongLease);
+        var orphan = Record(TransactionState.Committing);
+        var bs = Record(TransactionState.Committing);
+        await Save(a, orphan);
+        await Save(b, bs);
+        await StopRenewingAsync(a);
+        await StopRenewingAsync(b);
+        await WaitForExpiryAsync(a, orphan.Id);
+        await WaitForExpiryAsync(a, bs.Id);
+        var unknown = TransactionIds.New();
+
+        Assert.Empty(await b.ClaimOrphansAsync(100, CancellationToken.None));
+        await Assert.ThrowsAsync<OwnershipLostException>(() => b.PresumeAbortAsync(unknown, "no record", CancellationToken.None));
+
+        Assert.Equal(a.InstanceId, (await b.GetOwnerAsync(orphan.Id, CancellationToken.None))?.InstanceId);
+        Assert.Null(await b.GetAsync(unknown, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Save_AfterTheLeaseExpired_IsFenced_EvenBeforeAnyoneClaims()
     {
         var store = NewStore();
