@@ -94,6 +94,36 @@ public sealed class PostgreSqlTransactionLogTests(PostgreSqlDatabase database) :
     }
 
     [Fact]
+    public async Task IdempotencyKeyOfAnotherTransaction_FailsOnlyThatSave_InOrAcrossBatches()
+    {
+        var log = await StartAsync(PostgreSqlDatabase.NewSchema());
+        var first = Record();
+        first.IdempotencyKey = "order-1";
+        await log.SaveAsync(first, WriteDurability.Forced, CancellationToken.None);
+        var across = Record();
+        across.IdempotencyKey = "order-1";
+        await using var held = await HoldWriterAsync(log);
+        var second = Record();
+        second.IdempotencyKey = "order-2";
+        var within = Record();
+        within.IdempotencyKey = "order-2";
+        var bystander = Record();
+
+        var saves = new[] { across, second, within, bystander }.Select(r => log.SaveAsync(r, WriteDurability.Forced, CancellationToken.None)).ToList();
+        await held.ReleaseAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => saves[0]);
+        await saves[1];
+        await Assert.ThrowsAsync<InvalidOperationException>(() => saves[2]);
+        await saves[3];
+        Assert.Equal(first.Id, (await log.FindByIdempotencyKeyAsync("order-1", CancellationToken.None))?.Id);
+        Assert.Equal(second.Id, (await log.FindByIdempotencyKeyAsync("order-2", CancellationToken.None))?.Id);
+        Assert.Null(await log.GetAsync(across.Id, CancellationToken.None));
+        Assert.Null(await log.GetAsync(within.Id, CancellationToken.None));
+        Assert.Empty(_logs.FailStops);
+    }
+
+    [Fact]
     public async Task SavesOfOneId_LazyAndForcedMixed_AreAppliedInIssueOrder()
     {
         var log = await StartAsync(PostgreSqlDatabase.NewSchema(), maxBatchSize: 4);
