@@ -63,7 +63,7 @@ public sealed partial class PostgreSqlTransactionLog
     public async Task<TransactionRecord> PresumeAbortAsync(string transactionId, string reason, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(transactionId);
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         var tombstone = new TransactionRecord
         {
             Id = transactionId,

@@ -24,6 +24,7 @@ public sealed partial class PostgreSqlTransactionLog : IClusteredTransactionLog,
     private readonly NpgsqlDataSource _dataSource;
     private readonly IStorageFailStop _failStop;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly string _schema;
     private readonly int _maxBatchSize;
     private readonly Sql _sql;
@@ -33,8 +34,9 @@ public sealed partial class PostgreSqlTransactionLog : IClusteredTransactionLog,
     private bool _registered;
     private bool _leaseLost;
 
-    private PostgreSqlTransactionLog(NpgsqlDataSource dataSource, PostgreSqlLogOptions options, string logId, IStorageFailStop failStop, ILogger logger)
+    private PostgreSqlTransactionLog(NpgsqlDataSource dataSource, PostgreSqlLogOptions options, string logId, IStorageFailStop failStop, ILogger logger, TimeProvider timeProvider)
     {
+        _time = timeProvider;
         _dataSource = dataSource;
         _schema = options.Schema;
         _maxBatchSize = options.MaxBatchSize;
@@ -55,9 +57,19 @@ public sealed partial class PostgreSqlTransactionLog : IClusteredTransactionLog,
     /// <param name="failStop">Called once when a forced write fails or a save is fenced (the host ends the process).</param>
     /// <param name="logger">Where the log writes its messages; none when null.</param>
     /// <param name="cancellationToken">Cancels the opening.</param>
-    public static async Task<PostgreSqlTransactionLog> OpenAsync(PostgreSqlLogOptions options, IStorageFailStop failStop, ILogger? logger, CancellationToken cancellationToken)
+    public static Task<PostgreSqlTransactionLog> OpenAsync(PostgreSqlLogOptions options, IStorageFailStop failStop, ILogger? logger, CancellationToken cancellationToken) =>
+        OpenAsync(options, failStop, logger, TimeProvider.System, cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(PostgreSqlLogOptions, IStorageFailStop, ILogger?, CancellationToken)"/>
+    /// <param name="options">Connection string, schema, batch size.</param>
+    /// <param name="failStop">Called once when a forced write fails or a save is fenced (the host ends the process).</param>
+    /// <param name="logger">Where the log writes its messages; none when null.</param>
+    /// <param name="timeProvider">The clock of the times written into presumed-abort records (leases use the database's clock).</param>
+    /// <param name="cancellationToken">Cancels the opening.</param>
+    public static async Task<PostgreSqlTransactionLog> OpenAsync(PostgreSqlLogOptions options, IStorageFailStop failStop, ILogger? logger, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(failStop);
         if (options.Validate() is { } error) throw new InvalidOperationException(error);
         logger ??= NullLogger.Instance;
@@ -70,7 +82,7 @@ public sealed partial class PostgreSqlTransactionLog : IClusteredTransactionLog,
             await CheckDurabilityAsync(dataSource, cancellationToken).ConfigureAwait(false);
             var (logId, from, to) = await PostgreSqlSchema.EnsureAsync(dataSource, options.Schema, cancellationToken).ConfigureAwait(false);
             if (from != to) PostgreSqlLog.SchemaMigrated(logger, options.Schema, from, to);
-            var log = new PostgreSqlTransactionLog(dataSource, options, logId, failStop, logger);
+            var log = new PostgreSqlTransactionLog(dataSource, options, logId, failStop, logger, timeProvider);
             PostgreSqlLog.Opened(logger, log.Where, logId, to, log.InstanceId);
             return log;
         }

@@ -94,9 +94,10 @@ public static class CoordinatorServiceCollectionExtensions
         var coordinator = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
         var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PostgreSqlTransactionLog>();
         var failStop = sp.GetRequiredService<IStorageFailStop>();
+        var time = sp.GetRequiredService<TimeProvider>();
         return Task.Run(async () =>
         {
-            var log = await PostgreSqlTransactionLog.OpenAsync(storage.PostgreSql, failStop, logger, CancellationToken.None).ConfigureAwait(false);
+            var log = await PostgreSqlTransactionLog.OpenAsync(storage.PostgreSql, failStop, logger, time, CancellationToken.None).ConfigureAwait(false);
             try
             {
                 if (!await log.RenewLeaseAsync(coordinator.LeaseDuration, coordinator.AdvertisedAddress ?? "", CancellationToken.None).ConfigureAwait(false))
