@@ -74,20 +74,28 @@ internal sealed class Sql(string s)
 
     /// <summary>
     /// Takes over unfinished records whose owner's lease expired (or whose owner is unknown), only while @me's own
-    /// lease is live. Rows another claimant holds are skipped, and a row claimed meanwhile is re-checked against its
-    /// new owner's live lease before it is locked: one claimant per record.
+    /// lease is live: a compare-and-set on the owner. The candidates (with the owner they had in this statement's
+    /// snapshot) are read first; a row is then locked only if it still has that owner. A row another claimant holds
+    /// is skipped, and one it claimed and committed meanwhile no longer matches (READ COMMITTED re-checks a plain
+    /// column condition on the newest row version after the lock wait; it would not re-check a NOT EXISTS on the new
+    /// owner's lease): one claimant per record.
     /// </summary>
     public string Claim => $"""
-        WITH orphans AS (
-            SELECT t.id FROM {s}.transactions t
+        WITH candidates AS MATERIALIZED (
+            SELECT t.id, t.owner FROM {s}.transactions t
             WHERE NOT t.finished AND t.owner <> @me
               AND NOT EXISTS (SELECT 1 FROM {s}.instances o WHERE o.instance_id = t.owner AND o.lease_until > now())
               AND {LeaseLive}
             ORDER BY t.id
+            LIMIT @limit * 4),
+        locked AS (
+            SELECT t.id FROM {s}.transactions t JOIN candidates c ON c.id = t.id
+            WHERE t.owner = c.owner AND NOT t.finished
+            ORDER BY t.id
             LIMIT @limit
             FOR UPDATE OF t SKIP LOCKED)
         UPDATE {s}.transactions t SET owner = @me, updated_at = now()
-        FROM orphans WHERE t.id = orphans.id
+        FROM locked WHERE t.id = locked.id
         RETURNING t.record
         """;
 
