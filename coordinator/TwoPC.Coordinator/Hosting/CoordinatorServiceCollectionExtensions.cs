@@ -11,6 +11,7 @@ using TwoPC.Coordinator.Recovery;
 using TwoPC.Coordinator.Services;
 using TwoPC.Coordinator.Storage;
 using TwoPC.Coordinator.Storage.LiteDb;
+using TwoPC.Coordinator.Storage.PostgreSql;
 using TwoPC.Coordinator.Transactions;
 using TwoPC.Durability;
 
@@ -21,9 +22,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class CoordinatorServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the coordinator engine, the LiteDB decision log (unless another <see cref="ITransactionLog"/> is
-    /// registered first), recovery, the timeout sweeper and the gRPC services. Map them with
-    /// <c>app.MapTwoPcCoordinator()</c>. Options are validated on start.
+    /// Adds the coordinator engine, the decision log chosen by <c>TwoPC:Coordinator:Storage</c> (<c>LiteDb</c>, the
+    /// default, or <c>PostgreSql</c> with <c>TwoPC:Coordinator:PostgreSql:ConnectionString</c>; see
+    /// <see cref="CoordinatorStorageOptions"/>) unless another <see cref="ITransactionLog"/> is registered first,
+    /// recovery, the timeout sweeper and the gRPC services. Map them with <c>app.MapTwoPcCoordinator()</c>. Options
+    /// are validated on start.
     /// </summary>
     public static ITwoPcCoordinatorBuilder AddTwoPcCoordinator(this IServiceCollection services, Action<CoordinatorOptions>? configure = null)
     {
@@ -42,8 +45,16 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<IFileFlusher, FdatasyncFileFlusher>();
         // A failed forced write ends the process (fail-stop; see StorageFailedException); register another first to change it.
         services.TryAddSingleton<IStorageFailStop, ProcessFailStop>();
+        // The storage selection comes from configuration (TwoPC:Coordinator:Storage, TwoPC:Coordinator:PostgreSql:*);
+        // code may set it too with services.Configure<CoordinatorStorageOptions>(...).
+        services.AddOptions<CoordinatorStorageOptions>()
+            .Configure<IServiceProvider>((o, sp) => sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()?.GetSection(CoordinatorStorageOptionsValidator.Section).Bind(o))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorStorageOptions>, CoordinatorStorageOptionsValidator>());
+        services.TryAddSingleton(OpenPostgreSqlLog);
         services.TryAddSingleton<ITransactionLog>(sp =>
         {
+            if (sp.GetRequiredService<IOptions<CoordinatorStorageOptions>>().Value.UsesPostgreSql) return sp.GetRequiredService<PostgreSqlTransactionLog>();
             var o = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
             var failStop = sp.GetRequiredService<IStorageFailStop>();
             return new LiteDbTransactionLog(new GroupCommitOptions { Path = o.DataPath, MaxBatchSize = o.MaxBatchSize, OnFailStop = failStop.Stop,
@@ -73,5 +84,34 @@ public static class CoordinatorServiceCollectionExtensions
         services.AddHostedService<RecoveryHostedService>();
         services.AddHostedService<TimeoutSweeper>();
         return new TwoPcCoordinatorBuilder(services);
+    }
+
+    // Opens (creating or migrating the schema) and registers this instance with a first lease, so that it is known,
+    // with its advertised address, from its start; the lease is renewed from then on by the engine.
+    private static PostgreSqlTransactionLog OpenPostgreSqlLog(IServiceProvider sp)
+    {
+        var storage = sp.GetRequiredService<IOptions<CoordinatorStorageOptions>>().Value;
+        var coordinator = sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
+        var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<PostgreSqlTransactionLog>();
+        var failStop = sp.GetRequiredService<IStorageFailStop>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        return Task.Run(async () =>
+        {
+            var log = await PostgreSqlTransactionLog.OpenAsync(storage.PostgreSql, failStop, logger, time, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (!await log.RenewLeaseAsync(coordinator.LeaseDuration, coordinator.AdvertisedAddress ?? "", CancellationToken.None).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException($"{log.Where}: instance {log.InstanceId} could not register its lease");
+                }
+            }
+            catch
+            {
+                await log.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            return log;
+        }).GetAwaiter().GetResult();
     }
 }
