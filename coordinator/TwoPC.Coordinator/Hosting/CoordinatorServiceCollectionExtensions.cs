@@ -82,6 +82,8 @@ public static class CoordinatorServiceCollectionExtensions
         services.TryAddSingleton<TransactionManager>();
         services.AddHostedService<DecisionLogAnnouncer>();
         services.AddHostedService<RecoveryHostedService>();
+        // With a shared log (PostgreSQL): renews this instance's lease and takes over the work of instances that died.
+        services.AddHostedService<ClusterLeaseHostedService>();
         services.AddHostedService<TimeoutSweeper>();
         return new TwoPcCoordinatorBuilder(services);
     }

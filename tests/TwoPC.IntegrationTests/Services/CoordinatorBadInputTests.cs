@@ -9,7 +9,7 @@ namespace TwoPC.IntegrationTests.Services;
 /// <summary>Bad input over real gRPC: the right status, a message naming the field, and nothing changed.</summary>
 public sealed class CoordinatorBadInputTests(CoordinatorFixture fixture) : IClassFixture<CoordinatorFixture>
 {
-    private Coordinator.CoordinatorClient Client => new(fixture.Coordinator.Channel);
+    private TwoPC.Protocol.V1.Coordinator.CoordinatorClient Client => new(fixture.Coordinator.Channel);
 
     private async Task<string> BeginAsync() =>
         (await Client.BeginAsync(new BeginRequest { Mode = TransactionMode.TwoPhase })).TransactionId;

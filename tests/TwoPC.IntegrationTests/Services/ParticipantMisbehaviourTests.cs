@@ -24,7 +24,7 @@ public sealed class ShortCallTimeoutFixture : CoordinatorFixture
 /// </summary>
 public sealed class ParticipantMisbehaviourTests(ShortCallTimeoutFixture fixture) : IClassFixture<ShortCallTimeoutFixture>
 {
-    private Coordinator.CoordinatorClient Client => new(fixture.Coordinator.Channel);
+    private TwoPC.Protocol.V1.Coordinator.CoordinatorClient Client => new(fixture.Coordinator.Channel);
 
     [Fact]
     public async Task Prepare_AnsweredWithAnInvalidVote_AbortsNamingTheVote_AndTheOtherBranchIsNotCommitted()
