@@ -28,9 +28,12 @@ internal sealed class DemoOptions
 
     public bool KeepData { get; private set; }
 
+    /// <summary>Coordinator instances: 1 (a LiteDB log), or 2..9 over one PostgreSQL database.</summary>
+    public int Instances { get; private set; } = 1;
+
     public const string Usage =
         "usage: dotnet run --project demo/TwoPC.Demo -- [--transfers N] [--concurrency C] [--mode 2pc|saga|both] [--no-faults]\n" +
-        "       [--accounts N (per bank)] [--seed S] [--keep-data]";
+        "       [--accounts N (per bank)] [--seed S] [--keep-data] [--cluster N (2..9 coordinator instances over PostgreSQL)]";
 
     public static DemoOptions Parse(IReadOnlyList<string> args)
     {
@@ -47,6 +50,10 @@ internal sealed class DemoOptions
                 case "--seed": o.Seed = Positive(); break;
                 case "--no-faults": o.Faults = false; break;
                 case "--keep-data": o.KeepData = true; break;
+                case "--cluster":
+                    o.Instances = Positive();
+                    if (o.Instances is < 2 or > 9) throw new ArgumentException($"--cluster needs 2..9 instances.\n{Usage}");
+                    break;
                 case "--mode":
                     o.Modes = Next() switch
                     {

@@ -33,17 +33,28 @@ public static class DemoRunner
         output.WriteLine($"TwoPC bank-transfer demo: {options.Transfers} transfers per mode, concurrency {options.Concurrency}, " +
                          $"2 banks x {options.Accounts} accounts x {options.InitialBalance}, faults {(options.Faults ? "on" : "off")}; data in {dataRoot}");
         var runs = new List<(DemoMode, RunStats)>();
+        ThrowawayPostgreSql? postgres = null;
         try
         {
+            string? connection = null;
+            if (options.Instances > 1)
+            {
+                postgres = await ThrowawayPostgreSql.StartAsync(Path.Combine(dataRoot, "postgres"), cancellationToken).ConfigureAwait(false);
+                connection = postgres.ConnectionString;
+                output.WriteLine($"cluster: {options.Instances} coordinator instances over PostgreSQL ({postgres.Description}); one is killed for good mid-run");
+            }
+
+            var coordinators = options.Instances > 1 ? $"{options.Instances} coordinator instances" : "coordinator";
             foreach (var mode in options.Modes)
             {
-                output.WriteLine($"-- {ModeRun.Name(mode)}: starting coordinator, bank-a, bank-b");
-                var stats = await new ModeRun(options, mode, binaries, Path.Combine(dataRoot, ModeRun.Name(mode)), output).RunAsync(cancellationToken).ConfigureAwait(false);
+                output.WriteLine($"-- {ModeRun.Name(mode)}: starting {coordinators}, bank-a, bank-b");
+                var stats = await new ModeRun(options, mode, binaries, Path.Combine(dataRoot, ModeRun.Name(mode)), output, connection).RunAsync(cancellationToken).ConfigureAwait(false);
                 runs.Add((mode, stats));
             }
         }
         finally
         {
+            if (postgres is not null) await postgres.DisposeAsync().ConfigureAwait(false);
             if (!options.KeepData) TryDelete(dataRoot);
         }
 

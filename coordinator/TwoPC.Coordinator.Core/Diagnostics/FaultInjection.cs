@@ -100,7 +100,7 @@ public sealed class ConfiguredFaultInjector(IOptions<FaultOptions> options) : IF
             case FaultAction.Pause:
                 await Console.Error.WriteLineAsync($"FAULT {point} pause tx={transactionId}").ConfigureAwait(false);
                 await Console.Error.FlushAsync(cancellationToken).ConfigureAwait(false);
-                _ = SelfSignal.Stop();
+                if (SelfSignal.Stop() != 0) await Console.Error.WriteLineAsync($"FAULT {point} pause failed: kill(SIGSTOP) returned an error").ConfigureAwait(false);
                 break;
             case FaultAction.Throw:
                 throw new InjectedFaultException(point);

@@ -14,7 +14,7 @@ namespace TwoPC.Coordinator.Recovery;
 /// instance stops: its writes are fenced by the log anyway, and its memory may describe transactions another
 /// instance now owns. Does nothing with a single-instance log.
 /// </summary>
-internal sealed class ClusterLeaseHostedService(TransactionManager manager, EngineServices engine, IHostApplicationLifetime lifetime) : BackgroundService
+internal sealed class ClusterLeaseHostedService(TransactionManager manager, EngineServices engine, IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,6 +75,6 @@ internal sealed class ClusterLeaseHostedService(TransactionManager manager, Engi
     {
         CoordinatorLog.LeaseLost(engine.Logger, cluster.InstanceId, why);
         engine.Stop();
-        lifetime.StopApplication();
+        lifetime?.StopApplication();
     }
 }

@@ -30,22 +30,43 @@ internal sealed class BankNode(string name, Uri address, ChildProcess process) :
 
 /// <summary>
 /// The coordinator and two banks (bank-a, bank-b) as child processes on free loopback ports, with their data files
-/// in one folder. Any of them can be killed and restarted on the same port and file.
+/// in one folder. Any of them can be killed and restarted on the same port and file. With a PostgreSQL connection
+/// string, the coordinator is several instances sharing that database as their decision log (a cluster): the
+/// clients and banks know every instance, and any instance can be killed for good while the others take over.
 /// </summary>
 internal sealed class BankCluster : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private BankCluster(ChildProcess coordinator, Uri coordinatorAddress, BankNode a, BankNode b, int accounts, long initialBalance)
+    private BankCluster(IReadOnlyList<ChildProcess> instances, IReadOnlyList<Uri> addresses, BankNode a, BankNode b, int accounts, long initialBalance)
     {
-        Coordinator = coordinator;
-        CoordinatorAddress = coordinatorAddress;
+        Instances = instances;
+        InstanceAddresses = addresses;
+        Coordinator = instances[0];
+        CoordinatorAddress = addresses[0];
         A = a;
         B = b;
         ExpectedTotal = 2L * accounts * initialBalance;
-        Client = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = coordinatorAddress, CompletionTimeout = TimeSpan.FromSeconds(30) });
-        CoordinatorChannel = GrpcChannel.ForAddress(coordinatorAddress);
+        // One client per instance, each asking its own instance first: the load is spread, and each transaction is
+        // owned by the instance that began it.
+        _clients = addresses.Select((_, i) => new TwoPcClient(new TwoPcClientOptions
+        {
+            CoordinatorAddresses = [.. addresses.Skip(i), .. addresses.Take(i)],
+            CompletionTimeout = TimeSpan.FromSeconds(30),
+        })).ToList();
+        CoordinatorChannel = GrpcChannel.ForAddress(CoordinatorAddress);
     }
+
+    private readonly List<TwoPcClient> _clients;
+
+    /// <summary>Every coordinator instance (one without a shared log).</summary>
+    public IReadOnlyList<ChildProcess> Instances { get; }
+
+    /// <summary>Their addresses, in the same order.</summary>
+    public IReadOnlyList<Uri> InstanceAddresses { get; }
+
+    /// <summary>The client for the <paramref name="index"/>-th unit of work: instances take turns.</summary>
+    public TwoPcClient ClientFor(int index) => _clients[index % _clients.Count];
 
     /// <summary>A raw channel to the coordinator (for calls the client SDK does not offer, like ListTransactions).</summary>
     public GrpcChannel CoordinatorChannel { get; }
@@ -61,23 +82,34 @@ internal sealed class BankCluster : IDisposable
 
     public BankNode B { get; }
 
-    public TwoPcClient Client { get; }
+    public TwoPcClient Client => _clients[0];
 
     /// <summary>The money in the system: it never changes.</summary>
     public long ExpectedTotal { get; }
 
-    public static async Task<BankCluster> StartAsync(Binaries binaries, string dataDir, int accounts, long initialBalance, CancellationToken cancellationToken)
+    public static async Task<BankCluster> StartAsync(Binaries binaries, string dataDir, int accounts, long initialBalance, CancellationToken cancellationToken,
+        int instances = 1, string? postgreSql = null)
     {
         Directory.CreateDirectory(dataDir);
-        var coordinatorAddress = Loopback(ChildProcess.FreePort());
-        var coordinator = new ChildProcess("coordinator", binaries.CoordinatorDll,
-        [
-            "--urls", coordinatorAddress.ToString().TrimEnd('/'),
-            $"--TwoPC:Coordinator:DataPath={Path.Combine(dataDir, "coordinator.db")}",
-            $"--TwoPC:Coordinator:AdvertisedAddress={coordinatorAddress}",
-            "--TwoPC:Coordinator:RetryMaxDelay=00:00:01",
-            "--Logging:LogLevel:Default=Warning",
-        ], Path.Combine(dataDir, "coordinator.log"));
+        var addresses = Enumerable.Range(0, instances).Select(_ => Loopback(ChildProcess.FreePort())).ToList();
+        // Each cluster gets its own schema in the shared database: a fresh decision log.
+        var schema = "demo_" + Guid.NewGuid().ToString("N")[..12];
+        var coordinators = addresses.Select((address, i) =>
+        {
+            var name = instances == 1 ? "coordinator" : $"coordinator-{i + 1}";
+            List<string> args =
+            [
+                "--urls", address.ToString().TrimEnd('/'),
+                $"--TwoPC:Coordinator:DataPath={Path.Combine(dataDir, name + ".db")}",
+                $"--TwoPC:Coordinator:AdvertisedAddress={address}",
+                "--TwoPC:Coordinator:RetryMaxDelay=00:00:01",
+                "--Logging:LogLevel:Default=Warning",
+            ];
+            if (postgreSql is not null)
+                args.AddRange(["--TwoPC:Coordinator:Storage=PostgreSql", $"--TwoPC:Coordinator:PostgreSql:ConnectionString={postgreSql}", $"--TwoPC:Coordinator:PostgreSql:Schema={schema}"]);
+            return new ChildProcess(name, binaries.CoordinatorDll, args, Path.Combine(dataDir, name + ".log"));
+        }).ToList();
+        var coordinatorAddress = addresses[0];
 
         BankNode Bank(string name)
         {
@@ -87,6 +119,7 @@ internal sealed class BankCluster : IDisposable
                 "--urls", address.ToString().TrimEnd('/'),
                 $"--TwoPC:Participant:DataPath={Path.Combine(dataDir, name + ".db")}",
                 $"--TwoPC:Participant:CoordinatorAddress={coordinatorAddress}",
+                .. addresses.Skip(1).Select((a, i) => $"--TwoPC:Participant:CoordinatorAddresses:{i}={a}"),
                 "--TwoPC:Participant:InDoubtCheckAfter=00:00:03",
                 "--TwoPC:Participant:InDoubtRetryMax=00:00:01",
                 $"--Bank:Name={name}",
@@ -97,14 +130,14 @@ internal sealed class BankCluster : IDisposable
             return new BankNode(name, address, process);
         }
 
-        var cluster = new BankCluster(coordinator, coordinatorAddress, Bank("bank-a"), Bank("bank-b"), accounts, initialBalance);
+        var cluster = new BankCluster(coordinators, addresses, Bank("bank-a"), Bank("bank-b"), accounts, initialBalance);
         try
         {
-            coordinator.Start();
+            foreach (var c in coordinators) c.Start();
             cluster.A.Process.Start();
             cluster.B.Process.Start();
-            await Task.WhenAll(cluster.WaitCoordinatorReadyAsync(cancellationToken), cluster.WaitBankReadyAsync(cluster.A, cancellationToken),
-                cluster.WaitBankReadyAsync(cluster.B, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAll(coordinators.Select((_, i) => cluster.WaitInstanceReadyAsync(i, cancellationToken))
+                .Append(cluster.WaitBankReadyAsync(cluster.A, cancellationToken)).Append(cluster.WaitBankReadyAsync(cluster.B, cancellationToken))).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -123,6 +156,9 @@ internal sealed class BankCluster : IDisposable
         await WaitCoordinatorReadyAsync(cancellationToken).ConfigureAwait(false);
         return Stopwatch.GetElapsedTime(started);
     }
+
+    /// <summary>Kills coordinator instance <paramref name="index"/> for good (SIGKILL): the others take over its transactions.</summary>
+    public void KillInstance(int index) => Instances[index].Kill();
 
     /// <summary>Kills a bank and starts it again on the same port and data file; returns the downtime.</summary>
     public async Task<TimeSpan> RestartBankAsync(BankNode bank, CancellationToken cancellationToken)
@@ -147,17 +183,20 @@ internal sealed class BankCluster : IDisposable
     {
         A.Dispose();
         B.Dispose();
-        Coordinator.Dispose();
-        Client.Dispose();
+        foreach (var c in Instances) c.Dispose();
+        foreach (var c in _clients) c.Dispose();
         CoordinatorChannel.Dispose();
     }
 
-    private Task WaitCoordinatorReadyAsync(CancellationToken cancellationToken) =>
-        WaitReadyAsync(Coordinator, async () =>
+    private Task WaitCoordinatorReadyAsync(CancellationToken cancellationToken) => WaitInstanceReadyAsync(0, cancellationToken);
+
+    private Task WaitInstanceReadyAsync(int index, CancellationToken cancellationToken) =>
+        WaitReadyAsync(Instances[index], async () =>
         {
             try
             {
-                await Client.GetTransactionAsync(new string('0', 32), cancellationToken).ConfigureAwait(false);
+                using var probe = new TwoPcClient(new TwoPcClientOptions { CoordinatorAddress = InstanceAddresses[index] });
+                await probe.GetTransactionAsync(new string('0', 32), cancellationToken).ConfigureAwait(false);
             }
             catch (TransactionNotFoundException)
             {

@@ -4,7 +4,7 @@ using TwoPC.Demo.Cluster;
 namespace TwoPC.Demo.Load;
 
 /// <summary>One mode's run on a fresh cluster: workers, auditor and fault injector, then the final checks.</summary>
-internal sealed class ModeRun(DemoOptions options, DemoMode mode, Binaries binaries, string dataDir, TextWriter output)
+internal sealed class ModeRun(DemoOptions options, DemoMode mode, Binaries binaries, string dataDir, TextWriter output, string? postgreSql = null)
 {
     private static readonly TimeSpan TransferBudget = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
@@ -14,7 +14,7 @@ internal sealed class ModeRun(DemoOptions options, DemoMode mode, Binaries binar
     public async Task<RunStats> RunAsync(CancellationToken cancellationToken)
     {
         var stats = new RunStats(options.Transfers);
-        using var cluster = await BankCluster.StartAsync(binaries, dataDir, options.Accounts, options.InitialBalance, cancellationToken).ConfigureAwait(false);
+        using var cluster = await BankCluster.StartAsync(binaries, dataDir, options.Accounts, options.InitialBalance, cancellationToken, options.Instances, postgreSql).ConfigureAwait(false);
         ITransferExecutor executor = mode == DemoMode.TwoPhase
             ? new TwoPhaseTransfers(cluster, TransferBudget)
             : new SagaTransfers(cluster, Guid.NewGuid().ToString("N"), TransferBudget);

@@ -22,7 +22,7 @@ internal sealed class SagaTransfers(BankCluster cluster, string runId, TimeSpan 
         {
             try
             {
-                var result = await cluster.Client.Saga()
+                var result = await cluster.ClientFor(t.Index).Saga()
                     .IdempotencyKey($"{runId}-{t.Index}")
                     .Step("debit", from.Address, "debit", debit, debit, Steady)
                     .Step("credit", to.Address, "credit", credit, credit, Steady)

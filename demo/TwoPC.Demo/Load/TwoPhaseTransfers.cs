@@ -30,7 +30,7 @@ internal sealed class TwoPhaseTransfers(BankCluster cluster, TimeSpan budget) : 
         DistributedTransaction tx;
         try
         {
-            tx = await RetryAsync(() => cluster.Client.BeginAsync(TimeSpan.FromSeconds(10), cancellationToken: cancellationToken), patience, inDoubt, cancellationToken).ConfigureAwait(false);
+            tx = await RetryAsync(() => cluster.ClientFor(t.Index).BeginAsync(TimeSpan.FromSeconds(10), cancellationToken: cancellationToken), patience, inDoubt, cancellationToken).ConfigureAwait(false);
             await RetryAsync(() => tx.EnlistAsync(from.Address, "accounts", BankPayload.Format(t.FromAccount, -t.Amount), "debit", cancellationToken), patience, inDoubt, cancellationToken).ConfigureAwait(false);
             await RetryAsync(() => tx.EnlistAsync(to.Address, "accounts", BankPayload.Format(t.ToAccount, t.Amount), "credit", cancellationToken), patience, inDoubt, cancellationToken).ConfigureAwait(false);
         }

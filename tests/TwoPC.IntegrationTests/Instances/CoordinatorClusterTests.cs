@@ -73,11 +73,11 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         return db.GetCollection("accounts").FindAll().ToDictionary(d => d["_id"].AsString, d => d["balance"].AsInt64);
     }
 
-    private static async Task<DistributedTransaction> BeginTransferAsync(TwoPcClient client, ServiceProcess from, ServiceProcess to)
+    private static async Task<DistributedTransaction> BeginTransferAsync(TwoPcClient client, ServiceProcess from, ServiceProcess to, string account = "acct")
     {
         var tx = await client.BeginAsync(TimeSpan.FromSeconds(30));
-        await tx.EnlistAsync(from.Address, "ledger", Support.Cluster.Ledger("acct", -1));
-        await tx.EnlistAsync(to.Address, "ledger", Support.Cluster.Ledger("acct", 1));
+        await tx.EnlistAsync(from.Address, "ledger", Support.Cluster.Ledger(account, -1));
+        await tx.EnlistAsync(to.Address, "ledger", Support.Cluster.Ledger(account, 1));
         return tx;
     }
 
@@ -111,14 +111,15 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
 
         var begun = new ConcurrentBag<(string Id, int Instance)>();
         using var stopLoad = new CancellationTokenSource();
-        async Task LoadAsync(int index)
+        // Each loop moves money on its own account, so concurrent transfers never vote ABORT on each other's locks.
+        async Task LoadAsync(int index, string account)
         {
             var client = ClientOf(instances[index]);
             while (!stopLoad.IsCancellationRequested && !instances[index].HasExited)
             {
                 try
                 {
-                    var tx = await BeginTransferAsync(client, a, b);
+                    var tx = await BeginTransferAsync(client, a, b, account);
                     begun.Add((tx.Id, index));
                     await tx.CommitAsync();
                 }
@@ -129,8 +130,9 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
             }
         }
 
-        var load = Enumerable.Range(0, 3).SelectMany(i => new[] { LoadAsync(i), LoadAsync(i) }).ToList();
-        await instances[1].WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var accounts = Enumerable.Range(0, 3).SelectMany(i => new[] { (i, $"acct-{i}-a"), (i, $"acct-{i}-b") }).ToList();
+        var load = accounts.Select(x => LoadAsync(x.Item1, x.Item2)).ToList();
+        await instances[1].WaitForExitAsync(TimeSpan.FromSeconds(120));
         var killedAt = Stopwatch.StartNew();
         Assert.Contains("FAULT 2pc.after-first-commit-ack", instances[1].Output);
         await Task.Delay(TimeSpan.FromSeconds(1)); // the survivors keep taking load meanwhile
@@ -150,8 +152,8 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         var committed = states.Values.Count(s => s == TransactionState.Committed);
         var debit = KillAndReadBalances(a);
         var credit = KillAndReadBalances(b);
-        Assert.Equal(1000 - committed, debit["acct"]);
-        Assert.Equal(1000 + committed, credit["acct"]);
+        Assert.Equal(accounts.Count * 1000L - committed, accounts.Sum(x => debit.GetValueOrDefault(x.Item2, 1000)));
+        Assert.Equal(accounts.Count * 1000L + committed, accounts.Sum(x => credit.GetValueOrDefault(x.Item2, 1000)));
     }
 
     [Fact]
@@ -160,6 +162,7 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         string[] fast = ["--TwoPC:Coordinator:LeaseDuration=00:00:02", "--TwoPC:Coordinator:LeaseRenewInterval=00:00:00.250", "--TwoPC:Coordinator:TakeoverScanInterval=00:00:00.250"];
         // Instance A stops itself (SIGSTOP) with every vote in and the COMMIT decision not yet written.
         var paused = Instance(0, [.. fast, "--TwoPC:Faults:Points:2pc.votes-in=Pause"]);
+        paused.OwnSession = true;
         var other = Instance(1, fast);
         await Task.WhenAll(paused.StartAsync(), other.StartAsync());
         var a = Participant("p0", other.Address);
@@ -171,16 +174,21 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             while (!paused.Output.Contains("FAULT 2pc.votes-in pause", StringComparison.Ordinal)) await Task.Delay(20, wait.Token);
+            while (!paused.IsStopped)
+            {
+                Assert.False(paused.HasExited, "the instance exited instead of pausing:\n" + paused.Output);
+                await Task.Delay(10, wait.Token);
+            }
         }
 
         // The other instance claims the undecided transaction once A's lease expires, and aborts it everywhere.
         using var takeover = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var state = await FinishedStateAsync(ClientOf(other), tx.Id, takeover.Token);
-        Assert.Equal(TransactionState.Aborted, state);
+        Assert.True(state == TransactionState.Aborted, $"the transaction is {state} while its deciding instance is paused\n--- paused:\n{paused.Output}\n--- other:\n{other.Output}");
 
         // A wakes up believing it may write COMMIT: the write is fenced, and A stops.
         paused.Signal("CONT");
-        await paused.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await paused.WaitForExitAsync(TimeSpan.FromSeconds(60));
         var answer = await Record.ExceptionAsync(() => commit);
         Assert.True(answer is not null || !(await commit).IsCommitted, "the paused instance answered committed");
 

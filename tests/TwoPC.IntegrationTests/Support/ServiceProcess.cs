@@ -33,6 +33,9 @@ internal sealed class ServiceProcess : IDisposable
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>Start the process in a new session (for tests that stop it with SIGSTOP and continue it themselves).</summary>
+    public bool OwnSession { get; set; }
+
     /// <summary>Extra arguments for the next start (cleared by <see cref="ClearExtraArgs"/>).</summary>
     public List<string> ExtraArgs { get; } = [];
 
@@ -82,7 +85,11 @@ internal sealed class ServiceProcess : IDisposable
     public async Task StartAsync()
     {
         if (_process is { HasExited: false }) throw new InvalidOperationException($"{Name} is already running");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // In a session of its own (setsid execs in place: same pid), a process stopped with SIGSTOP stays stopped until
+        // the test sends SIGCONT: the kernel sends SIGHUP + SIGCONT to every stopped member of a process group that
+        // becomes orphaned when some other member exits, which in the test host's group happens at random.
+        var info = new ProcessStartInfo(OwnSession ? "setsid" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (OwnSession) info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(_dll);
         foreach (var a in _args()) info.ArgumentList.Add(a);
         foreach (var a in ExtraArgs) info.ArgumentList.Add(a);
@@ -140,6 +147,17 @@ internal sealed class ServiceProcess : IDisposable
         using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with {kill.ExitCode}");
+    }
+
+    /// <summary>True while the process is stopped by a signal (state T in /proc/PID/stat).</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            if (_process is null || _process.HasExited) return false;
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
     }
 
     /// <summary>Waits until the process exits by itself (e.g. a Crash fault point).</summary>
