@@ -44,6 +44,12 @@ internal sealed class TwoPhaseTransfers(BankCluster cluster, TimeSpan budget) : 
             // Out of patience before Commit: nothing can commit without it (the coordinator's timeout aborts it).
             return (TransferOutcome.Aborted, false);
         }
+        catch (TransactionConflictException)
+        {
+            // The transaction stopped taking branches before Commit was sent: in a cluster, its instance died and the
+            // instance that took it over aborted it. Nothing can commit without a Commit.
+            return (TransferOutcome.Aborted, false);
+        }
 
         try
         {
