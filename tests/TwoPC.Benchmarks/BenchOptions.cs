@@ -12,11 +12,12 @@ internal sealed record BenchOptions(
     string? JsonPath,
     string? DocsDirectory,
     bool WaitForCompletion,
-    bool EnlistSeparately)
+    bool EnlistSeparately,
+    string Storage = "litedb")
 {
     public const string Usage =
         "usage: --mode 2pc|saga|floor|all[,..] --concurrency 1,16,64,256 --duration SECONDS [--participants 2] " +
-        "[--json results.json] [--warmup SECONDS] [--docs DIR|none] [--wait-for-completion] [--enlist-separately]";
+        "[--json results.json] [--warmup SECONDS] [--docs DIR|none] [--wait-for-completion] [--enlist-separately] [--storage litedb|postgres]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -47,6 +48,8 @@ internal sealed record BenchOptions(
         var participants = int.Parse(Get(values, "participants", "2"), CultureInfo.InvariantCulture);
         if (participants < 2) throw new ArgumentException("--participants must be at least 2 (a transfer debits one and credits the others)");
         var docs = values.GetValueOrDefault("docs");
+        var storage = Get(values, "storage", "litedb");
+        if (storage is not ("litedb" or "postgres")) throw new ArgumentException($"--storage must be litedb or postgres (was '{storage}')");
         return new BenchOptions(
             modes,
             concurrency,
@@ -57,7 +60,8 @@ internal sealed record BenchOptions(
             docs == "none" ? "" : docs,
             flags.Contains("wait-for-completion"),
             // 2pc: Begin, parallel Enlists, Commit (4 calls) instead of Begin carrying the branches + Commit (2 calls).
-            flags.Contains("enlist-separately"));
+            flags.Contains("enlist-separately"),
+            storage);
     }
 
     private static string Get(Dictionary<string, string> values, string name, string fallback) => values.GetValueOrDefault(name, fallback);

@@ -27,7 +27,11 @@ internal sealed class Cluster : IAsyncDisposable
 
     private List<P.Diagnostics.DiagnosticsClient> Diagnostics { get; } = new();
 
-    public static async Task<Cluster> StartAsync(int participants, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the coordinator (over its LiteDB file, or over PostgreSQL when <paramref name="postgreSql"/> is a
+    /// connection string) and <paramref name="participants"/> ledger participants.
+    /// </summary>
+    public static async Task<Cluster> StartAsync(int participants, CancellationToken cancellationToken, string? postgreSql = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "twopc-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -36,7 +40,7 @@ internal sealed class Cluster : IAsyncDisposable
         {
             var coordinatorDll = ProcessLocator.Find("TwoPC.Coordinator", "coordinator/TwoPC.Coordinator");
             var participantDll = ProcessLocator.Find("TwoPC.TestParticipant", "tests/TwoPC.TestParticipant");
-            cluster._processes.Add(StartCoordinator(coordinatorDll, dir));
+            cluster._processes.Add(StartCoordinator(coordinatorDll, dir, postgreSql));
             for (var i = 0; i < participants; i++)
             {
                 cluster._processes.Add(ServiceProcess.Start($"participant{i + 1}", participantDll,
@@ -98,14 +102,21 @@ internal sealed class Cluster : IAsyncDisposable
         }
     }
 
-    private static ServiceProcess StartCoordinator(string dll, string dir)
+    private static ServiceProcess StartCoordinator(string dll, string dir, string? postgreSql)
     {
         // The coordinator advertises its own address in Prepare; Start fills in the port it picked.
-        return ServiceProcess.Start("coordinator", dll,
+        List<string> args =
         [
             $"--TwoPC:Coordinator:DataPath={Path.Combine(dir, "coordinator.db")}",
             "--TwoPC:Coordinator:AdvertisedAddress={address}",
-        ]);
+        ];
+        if (postgreSql is not null)
+        {
+            args.AddRange(["--TwoPC:Coordinator:Storage=PostgreSql", $"--TwoPC:Coordinator:PostgreSql:ConnectionString={postgreSql}",
+                $"--TwoPC:Coordinator:PostgreSql:Schema=bench_{Guid.NewGuid().ToString("N")[..12]}"]);
+        }
+
+        return ServiceProcess.Start("coordinator", dll, args);
     }
 
     private async Task WaitReadyAsync(CancellationToken cancellationToken)
