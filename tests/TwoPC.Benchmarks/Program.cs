@@ -26,7 +26,7 @@ Console.CancelKeyPress += (_, e) =>
 Console.WriteLine($"# TwoPC benchmark: modes={string.Join(',', options.Modes)} concurrency={string.Join(',', options.Concurrency)} " +
     $"duration={options.Duration.TotalSeconds}s participants={options.Participants} cores={Environment.ProcessorCount}");
 // --storage postgres: the server named by TWOPC_POSTGRES, or a throwaway one from .ci/postgres.sh (stopped at the end).
-await using var postgres = options.Storage == "postgres" ? await BenchPostgreSql.StartAsync(cancel.Token) : null;
+await using var postgres = options.Storage == "postgres" ? await TwoPC.Demo.Cluster.ThrowawayPostgreSql.StartAsync(Path.Combine(Path.GetTempPath(), "twopc-bench-pg-" + Guid.NewGuid().ToString("N")[..8]), cancel.Token) : null;
 if (postgres is not null) Console.WriteLine($"# storage=postgres ({postgres.Description})");
 await using var cluster = await Cluster.StartAsync(options.Participants, cancel.Token, postgres?.ConnectionString);
 Console.WriteLine($"# processes: {string.Join(", ", cluster.Processes.Select(p => $"{p.Name} pid={p.Pid} {p.Address}"))}; data in {cluster.DataDirectory}");
