@@ -110,6 +110,7 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         await Task.WhenAll(a.StartAsync(), b.StartAsync());
 
         var begun = new ConcurrentBag<(string Id, int Instance)>();
+        var errors = new ConcurrentBag<string>();
         using var stopLoad = new CancellationTokenSource();
         // Each loop moves money on its own account, so concurrent transfers never vote ABORT on each other's locks.
         async Task LoadAsync(int index, string account)
@@ -127,12 +128,37 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
                 {
                     // The instance died under this call: its outcome is checked below, from the shared log.
                 }
+                catch (Exception ex) when (ex is Grpc.Core.RpcException or InvalidOperationException or IOException)
+                {
+                    errors.Add($"instance {index}: {ex.GetType().Name}: {ex.Message}");
+                    await Task.Delay(50);
+                }
             }
         }
 
         var accounts = Enumerable.Range(0, 3).SelectMany(i => new[] { (i, $"acct-{i}-a"), (i, $"acct-{i}-b") }).ToList();
         var load = accounts.Select(x => LoadAsync(x.Item1, x.Item2)).ToList();
-        await instances[1].WaitForExitAsync(TimeSpan.FromSeconds(120));
+        // However the load went, one more transfer at instance 1 reaches its commit and so its crash point.
+        string? last = null;
+        try
+        {
+            var tx = await BeginTransferAsync(ClientOf(instances[1]), a, b, "acct-crash");
+            begun.Add((tx.Id, 1));
+            await tx.CommitAsync();
+        }
+        catch (Exception ex)
+        {
+            last = ex.Message;
+        }
+
+        try
+        {
+            await instances[1].WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"instance 1 never reached its crash point; last transfer: {last}; load errors: {string.Join("; ", errors.Take(5))}\n--- instance 1:\n{instances[1].Output}");
+        }
         var killedAt = Stopwatch.StartNew();
         Assert.Contains("FAULT 2pc.after-first-commit-ack", instances[1].Output);
         await Task.Delay(TimeSpan.FromSeconds(1)); // the survivors keep taking load meanwhile
@@ -152,8 +178,9 @@ public sealed class CoordinatorClusterTests(ITestOutputHelper output) : IAsyncLi
         var committed = states.Values.Count(s => s == TransactionState.Committed);
         var debit = KillAndReadBalances(a);
         var credit = KillAndReadBalances(b);
-        Assert.Equal(accounts.Count * 1000L - committed, accounts.Sum(x => debit.GetValueOrDefault(x.Item2, 1000)));
-        Assert.Equal(accounts.Count * 1000L + committed, accounts.Sum(x => credit.GetValueOrDefault(x.Item2, 1000)));
+        var names = accounts.Select(x => x.Item2).Append("acct-crash").ToList();
+        Assert.Equal(names.Count * 1000L - committed, names.Sum(n => debit.GetValueOrDefault(n, 1000)));
+        Assert.Equal(names.Count * 1000L + committed, names.Sum(n => credit.GetValueOrDefault(n, 1000)));
     }
 
     [Fact]
